@@ -1,0 +1,59 @@
+/* Shared state and helpers of the win2cloud command-line tool (cmd/ only). */
+#ifndef W2C_CMD_CLI_H
+#define W2C_CMD_CLI_H
+
+#include "win2cloud.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct w2c_cli {
+	bool json;        /* structured output on stdout, JSON-lines events on stderr */
+	int verbose;      /* -v: debug log on stderr (secrets redacted by the library) */
+	bool quiet;       /* -q: no progress, no notices */
+	bool tty;         /* stderr is a terminal: progress bar allowed */
+	w2c_logger log;
+	w2c_progress progress;
+	double progress_t0;
+	double progress_last;
+} w2c_cli;
+
+/* A subcommand: parse argv (argv[0] is the verb), run, return an exit status. */
+typedef int (*w2c_cmd_fn)(int argc, char **argv, w2c_cli *cli);
+
+/* Report @err on stderr (one line; JSON object too with --json) and return its exit status. */
+int cli_fail(w2c_cli *cli, const w2c_error *err);
+/* Usage error: message + hint to run --help; returns 2. */
+int cli_usage_error(w2c_cli *cli, const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Print a JSON value on stdout (indented, one document) and free it. */
+void cli_print_json(json_t *doc);
+/* Notice on stderr unless quiet (or a JSON event with --json). */
+void cli_notice(w2c_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Finish a progress bar line if one is showing. */
+void cli_progress_end(w2c_cli *cli);
+/* True once SIGINT/SIGTERM arrived; the progress callback turns it into a stop request. */
+bool cli_interrupted(void);
+/* Human size, e.g. "4.2 GiB". */
+const char *cli_human_bytes(unsigned long long n, char buf[32]);
+/* Standard "--help" handling: print @text to stdout. */
+int cli_help(const char *text);
+
+/* Options every subcommand accepts; put CLI_COMMON_LONGOPTS in its option table
+ * and hand unknown option values to cli_common_option() first. */
+#define CLI_OPT_JSON 0x1001
+#define CLI_COMMON_LONGOPTS                                   \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },          \
+	{ "help", no_argument, NULL, 'h' },                   \
+	{ "verbose", no_argument, NULL, 'v' },                \
+	{ "quiet", no_argument, NULL, 'q' }
+/* Returns 1 when @c was a common option (handled), 0 otherwise. */
+int cli_common_option(w2c_cli *cli, int c);
+
+/* One entry per subcommand, defined in cmd_<verb>.c */
+int cmd_inspect(int argc, char **argv, w2c_cli *cli);
+int cmd_unpack(int argc, char **argv, w2c_cli *cli);
+
+#endif

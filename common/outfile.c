@@ -1,0 +1,161 @@
+/* Atomic output files: complete or absent, never half written. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dir_of(const char *path)
+{
+	char *tmp = w2c_strdup(path), *d;
+	if (!tmp)
+		return NULL;
+	d = w2c_strdup(dirname(tmp));
+	free(tmp);
+	return d;
+}
+
+static char *temp_name(const char *path)
+{
+	char *tmp = w2c_strdup(path), *dir, *base, *out;
+	if (!tmp)
+		return NULL;
+	base = strrchr(tmp, '/');
+	if (base) {
+		*base++ = 0;
+		dir = tmp;
+	} else {
+		base = tmp;
+		dir = ".";
+	}
+	out = w2c_asprintf("%s/.%s.XXXXXX.part", *dir ? dir : "/", base);
+	free(tmp);
+	return out;
+}
+
+w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err)
+{
+	char *dir = dir_of(path);
+
+	memset(of, 0, sizeof *of);
+	of->fd = -1;
+	of->path = w2c_strdup(path);
+	if (!dir || !of->path) {
+		free(dir);
+		free(of->path);
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	}
+	/* Unnamed first: a killed process leaves no trace at all. */
+	of->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (of->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		of->tmpname = temp_name(path);
+		if (of->tmpname) {
+			int fd = mkostemps(of->tmpname, 5, O_CLOEXEC);
+			if (fd >= 0)
+				fchmod(fd, mode);
+			of->fd = fd;
+		}
+	}
+	if (of->fd < 0) {
+		int e = errno;
+		w2c_set_error(err, e == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO,
+			      "%s: cannot create output in directory %s: %s", path, dir, strerror(e));
+		free(dir);
+		w2c_outfile_abort(of);
+		return err ? err->code : W2C_ERR_IO;
+	}
+	free(dir);
+	return W2C_OK;
+}
+
+w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err)
+{
+	w2c_code rc = W2C_OK;
+
+	if (fsync(of->fd) < 0) {
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
+		goto fail;
+	}
+	if (!of->tmpname) {
+		char proc[64];
+		of->tmpname = temp_name(of->path);
+		if (!of->tmpname) {
+			rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		/* Turn XXXXXX into something unique enough: our pid. */
+		char *x = strstr(of->tmpname, "XXXXXX");
+		if (x) {
+			char pid[16];
+			snprintf(pid, sizeof pid, "%06d", (int)(getpid() % 1000000));
+			memcpy(x, pid, 6);
+		}
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", of->fd);
+		unlink(of->tmpname);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, of->tmpname, AT_SYMLINK_FOLLOW) < 0) {
+			rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot link output: %s",
+					   of->tmpname, strerror(errno));
+			free(of->tmpname);
+			of->tmpname = NULL;
+			goto fail;
+		}
+	}
+	if (rename(of->tmpname, of->path) < 0) {
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot rename %s into place: %s", of->path,
+				   of->tmpname, strerror(errno));
+		goto fail;
+	}
+	free(of->tmpname);
+	of->tmpname = NULL;
+	close(of->fd);
+	of->fd = -1;
+	{
+		/* Make the rename itself durable. */
+		char *dir = dir_of(of->path);
+		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	free(of->path);
+	of->path = NULL;
+	return W2C_OK;
+fail:
+	w2c_outfile_abort(of);
+	return rc;
+}
+
+void w2c_outfile_abort(w2c_outfile *of)
+{
+	if (of->fd >= 0)
+		close(of->fd);
+	of->fd = -1;
+	if (of->tmpname)
+		unlink(of->tmpname);
+	free(of->tmpname);
+	free(of->path);
+	of->tmpname = NULL;
+	of->path = NULL;
+}
+
+w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			       w2c_error *err)
+{
+	w2c_outfile of;
+	w2c_code rc = w2c_outfile_open(&of, path, mode, err);
+	if (rc)
+		return rc;
+	rc = w2c_write_full(of.fd, data, len, path, err);
+	if (rc) {
+		w2c_outfile_abort(&of);
+		return rc;
+	}
+	return w2c_outfile_commit(&of, err);
+}

@@ -1,0 +1,62 @@
+/* Internal helpers shared by every area of libwin2cloud (not installed). */
+#ifndef W2C_COMMON_UTIL_H
+#define W2C_COMMON_UTIL_H
+
+#include "win2cloud.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ---- memory and strings ---- */
+char *w2c_strdup(const char *s);
+char *w2c_strndup(const char *s, size_t n);
+char *w2c_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ASCII case-insensitive compare, as Windows names compare. */
+int w2c_strcasecmp(const char *a, const char *b);
+bool w2c_str_endswith_ci(const char *s, const char *suffix);
+/* Convert UTF-16LE (no BOM handling) to a new UTF-8 string; NULL on bad input. */
+char *w2c_utf16le_to_utf8(const uint8_t *in, size_t len);
+/* Convert UTF-8 to new UTF-16LE bytes (no terminator added unless in it). */
+uint8_t *w2c_utf8_to_utf16le(const char *in, size_t *out_len);
+/* Convert big-endian UCS-2 (Joliet) to UTF-8. */
+char *w2c_ucs2be_to_utf8(const uint8_t *in, size_t len);
+void w2c_hex(const uint8_t *in, size_t n, char *out /* 2n+1 */);
+
+/* ---- files ---- */
+/* pread() the full @len bytes or fail (short read at EOF is W2C_ERR_INVALID_INPUT). */
+w2c_code w2c_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *path,
+			w2c_error *err);
+w2c_code w2c_write_full(int fd, const void *buf, size_t len, const char *path, w2c_error *err);
+/* mkdir -p; mode 0755. */
+w2c_code w2c_mkdirs(const char *path, w2c_error *err);
+/* Free bytes available to an unprivileged writer in the filesystem holding @path. */
+w2c_code w2c_free_space(const char *path, uint64_t *bytes, w2c_error *err);
+/* Read a whole (small) file into memory, NUL-terminated. */
+w2c_code w2c_read_file(const char *path, size_t max, char **data, size_t *len, w2c_error *err);
+
+/*
+ * Output files that appear only when complete.  The data goes to an unnamed
+ * O_TMPFILE inode in the target directory (so a SIGKILL leaves nothing
+ * behind); commit() fsyncs, links it under a temp name and renames it over
+ * the target.  Where O_TMPFILE is unsupported a ".NAME.XXXXXX.part" file is
+ * used and abort() unlinks it.
+ */
+typedef struct w2c_outfile {
+	int fd;
+	char *path;     /* final name */
+	char *tmpname;  /* named temp (fallback only) */
+} w2c_outfile;
+
+w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err);
+w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err);
+void w2c_outfile_abort(w2c_outfile *of);
+/* Write @len bytes from @data to @path atomically. */
+w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			       w2c_error *err);
+
+/* ---- time ---- */
+double w2c_now(void); /* monotonic seconds */
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Run one fuzz target: with libFuzzer (W2C_FUZZ=ON) for a bounded time over a
+# copy of its seeds, else replay the seeds once.  Seeds per target come from
+# the third-party corpus and the generated fixtures (see seeds_for).
+set -euo pipefail
+bin=$1 name=$2
+secs=${W2C_FUZZ_SECONDS:-30}
+seeds_for() {
+	case "$name" in
+	fuzz_media) echo "$W2C_CORPUS/iso $W2C_SRC/tests/fuzz/seeds/media" ;;
+	fuzz_wimxml) echo "$W2C_CORPUS/wimxml $W2C_SRC/tests/fuzz/seeds/wimxml" ;;
+	*) echo "$W2C_SRC/tests/fuzz/seeds/${name#fuzz_}" ;;
+	esac
+}
+dirs=()
+for d in $(seeds_for); do [ -e "$d" ] && dirs+=("$d"); done
+if [ ${#dirs[@]} -eq 0 ]; then
+	echo "SKIP: no seed inputs for $name (looked in: $(seeds_for))"
+	exit 77
+fi
+if [ "${W2C_FUZZ:-OFF}" = ON ]; then
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	for d in "${dirs[@]}"; do
+		if [ -d "$d" ]; then find "$d" -type f -size -16M -exec cp -t "$work" {} + ; else cp "$d" "$work"; fi
+	done
+	"$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -max_len=1048576 "$work"
+else
+	"$bin" "${dirs[@]}"
+fi
