@@ -95,7 +95,25 @@ static w2c_code file_extents(w2c_media *m, IsoFile *f, w2c_node *n, w2c_error *e
 	n->src = W2C_SRC_IMAGE;
 	free(sec);
 	if (total != n->size)
-		n->size = total;
+		/* Rock Ridge ZF: the extents hold zisofs data, not the file's bytes. */
+		return w2c_set_error(err, W2C_ERR_UNSUPPORTED,
+				     "%s: file '%s' is stored zisofs-compressed (Rock Ridge ZF, %llu "
+				     "bytes on disc for %llu): not supported; read it with --namespace "
+				     "joliet or iso9660", m->path, n->name, (unsigned long long)total,
+				     (unsigned long long)n->size);
+	return W2C_OK;
+}
+
+/* A visible boot catalog is a file holding the catalog's sector. */
+static w2c_code catalog_extent(w2c_media *m, w2c_node *n, w2c_error *err)
+{
+	n->extents = calloc(1, sizeof *n->extents);
+	if (!n->extents)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	n->extents[0].offset = (uint64_t)m->boot_catalog_lba * W2C_SECTOR;
+	n->extents[0].length = n->size = W2C_SECTOR;
+	n->n_extents = 1;
+	n->src = W2C_SRC_IMAGE;
 	return W2C_OK;
 }
 
@@ -110,8 +128,8 @@ static w2c_code walk(w2c_media *m, IsoDir *dir, w2c_node *out, w2c_error *err)
 	while (!rc && iso_dir_iter_next(it, &in) == 1) {
 		enum IsoNodeType t = iso_node_get_type(in);
 		w2c_node *n;
-		if (t != LIBISO_DIR && t != LIBISO_FILE)
-			continue; /* symlinks, devices, the boot catalog */
+		if (t != LIBISO_DIR && t != LIBISO_FILE && t != LIBISO_BOOT)
+			continue; /* symlinks and devices: Windows media have none */
 		n = w2c_node_new(iso_node_get_name(in), t == LIBISO_DIR);
 		if (!n || (rc = w2c_node_add(out, n, err))) {
 			w2c_node_free(n);
@@ -121,7 +139,11 @@ static w2c_code walk(w2c_media *m, IsoDir *dir, w2c_node *out, w2c_error *err)
 		n->mtime.tv_sec = iso_node_get_mtime(in);
 		n->atime.tv_sec = iso_node_get_atime(in);
 		n->ctime.tv_sec = iso_node_get_ctime(in);
-		rc = t == LIBISO_DIR ? walk(m, (IsoDir *)in, n, err) : file_extents(m, (IsoFile *)in, n, err);
+		if (t == LIBISO_BOOT)
+			rc = catalog_extent(m, n, err);
+		else
+			rc = t == LIBISO_DIR ? walk(m, (IsoDir *)in, n, err)
+					     : file_extents(m, (IsoFile *)in, n, err);
 	}
 	iso_dir_iter_free(it);
 	return rc;
