@@ -4,7 +4,7 @@
 # usage: tests/bench/bench_unpack.sh [BUILD_DIR] [SIZE_MB]   (needs ~3x SIZE of free disk)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
+build=$(cd "${1:-$top/build}" && pwd)
 size=${2:-4400}
 work=${W2C_BENCH_DIR:-$(mktemp -d /var/tmp/w2c-bench.XXXXXX)}
 trap 'rm -rf "$work"' EXIT
