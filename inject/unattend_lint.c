@@ -274,7 +274,16 @@ static bool product_key_form(const char *k)
 
 static void lint_product_key(ux_lint *lc, xmlNodePtr el)
 {
-	xmlNodePtr k = ux_child(el, "Key") ? ux_child(el, "Key") : el;
+	/* <ProductKey><Key>..</Key></ProductKey> in windowsPE, plain text in
+	 * Shell-Setup; a ProductKey with other children but no Key has none. */
+	xmlNodePtr k = ux_child(el, "Key");
+	bool has_el = false;
+	for (xmlNodePtr c = el->children; c; c = c->next)
+		has_el |= c->type == XML_ELEMENT_NODE;
+	if (!k && has_el)
+		return;
+	if (!k)
+		k = el;
 	char *key = ux_text(k);
 	if (key && *key && !product_key_form(key))
 		ux_report(lc, "productkey.format", W2C_SEV_ERROR, k,
@@ -284,6 +293,21 @@ static void lint_product_key(ux_lint *lc, xmlNodePtr el)
 }
 
 /* ---- components ---- */
+
+/* Exact values per spec §5.5 item 3; a case-only difference is common in
+ * working files (e.g. "NonSxS"), so it is a warning. */
+static void identity_attr(ux_lint *lc, xmlNodePtr c, const char *attr, const char *have,
+			  const char *want)
+{
+	char fix[128];
+	snprintf(fix, sizeof fix, "%s=\"%s\"", attr, want);
+	if (!have || w2c_strcasecmp(have, want))
+		ux_report(lc, "component.identity", W2C_SEV_ERROR, c, fix, "%s is '%s', expected '%s'",
+			  attr, have ? have : "(missing)", want);
+	else if (strcmp(have, want))
+		ux_report(lc, "component.identity-case", W2C_SEV_WARNING, c, fix,
+			  "%s is '%s', expected exactly '%s'", attr, have, want);
+}
 
 static void lint_identity(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
 {
@@ -298,16 +322,9 @@ static void lint_identity(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
 		ux_report(lc, "component.arch", W2C_SEV_ERROR, c,
 			  "set processorArchitecture to amd64, x86, arm64 or wow64",
 			  "processorArchitecture '%s' is not an architecture", arch ? arch : "(missing)");
-	if (!tok || strcmp(tok, W2C_UNATTEND_TOKEN))
-		ux_report(lc, "component.identity", W2C_SEV_ERROR, c,
-			  "publicKeyToken=\"" W2C_UNATTEND_TOKEN "\"", "publicKeyToken is '%s'",
-			  tok ? tok : "(missing)");
-	if (!lang || strcmp(lang, "neutral"))
-		ux_report(lc, "component.identity", W2C_SEV_ERROR, c, "language=\"neutral\"",
-			  "language is '%s'", lang ? lang : "(missing)");
-	if (!vs || strcmp(vs, "nonSxS"))
-		ux_report(lc, "component.identity", W2C_SEV_ERROR, c, "versionScope=\"nonSxS\"",
-			  "versionScope is '%s'", vs ? vs : "(missing)");
+	identity_attr(lc, c, "publicKeyToken", tok, W2C_UNATTEND_TOKEN);
+	identity_attr(lc, c, "language", lang, "neutral");
+	identity_attr(lc, c, "versionScope", vs, "nonSxS");
 	for (xmlNodePtr p = ux_child(settings, "component"); name && p != c;
 	     p = ux_next(p->next, "component")) {
 		const char *pn = ux_attr(p, "name"), *pa = ux_attr(p, "processorArchitecture");

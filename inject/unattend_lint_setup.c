@@ -157,8 +157,8 @@ static void check_style(ux_lint *lc, xmlNodePtr disk, const part *ps, size_t n)
 	if (!gpt && primary > 4)
 		ux_report(lc, "disk.mbr", W2C_SEV_ERROR, disk, "use at most 4 primary partitions",
 			  "MBR layout with %zu primary partitions", primary);
-	if (!gpt && active > 1)
-		ux_report(lc, "disk.mbr", W2C_SEV_ERROR, disk, "mark exactly one partition Active",
+	if (!gpt && active > 1) /* MBR has one; Setup's result is then order-dependent */
+		ux_report(lc, "disk.mbr", W2C_SEV_WARNING, disk, "mark exactly one partition Active",
 			  "%zu partitions are marked Active", active);
 	if (!gpt && !active)
 		ux_report(lc, "disk.mbr", W2C_SEV_WARNING, disk,

@@ -79,6 +79,26 @@ static void merge_windows_pe(ux_editor *ed, const w2c_unattend_options *o, const
 			"Microsoft-Windows-PnpCustomizationsWinPE", arch));
 }
 
+/* An AutoLogon as Administrator must carry the new password too, or the
+ * first logon fails; AutoLogon for other accounts is the user's. */
+static void sync_auto_logon(ux_editor *ed, xmlNodePtr oobe, const w2c_unattend_options *o)
+{
+	for (xmlNodePtr c = ux_child(oobe, "component"); c; c = ux_next(c->next, "component")) {
+		xmlNodePtr al = ux_child(c, "AutoLogon"), pw;
+		char *user = ux_child_text(al, "Username"), *v;
+		if (user && !w2c_strcasecmp(user, "Administrator") && (pw = ux_child(al, "Password"))) {
+			v = o->password_plain ? w2c_strdup(o->admin_password)
+					      : w2c_unattend_password_encode(o->admin_password, "Password");
+			ux_set(ed, pw, "Value", v ? v : "");
+			ux_set(ed, pw, "PlainText", o->password_plain ? "true" : "false");
+			if (v)
+				memset(v, 0, strlen(v));
+			free(v);
+		}
+		free(user);
+	}
+}
+
 static void merge_later_passes(ux_editor *ed, const w2c_unattend_options *o, const char *arch)
 {
 	xmlNodePtr s, c;
@@ -104,6 +124,7 @@ static void merge_later_passes(ux_editor *ed, const w2c_unattend_options *o, con
 		s = ux_ensure_settings(ed, "oobeSystem");
 		c = ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
 		ux_build_admin_password(ed, c, o->admin_password, o->password_plain);
+		sync_auto_logon(ed, s, o);
 	}
 }
 
