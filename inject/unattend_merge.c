@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The file's architecture: the first component that is not wow64. */
+/* The file's architecture: the first component that is not wow64 (kept
+ * even when it is a template placeholder such as "%arch%", so our settings
+ * land in the components the template fills in). */
 static const char *file_arch(xmlNodePtr root)
 {
 	for (xmlNodePtr s = ux_child(root, "settings"); s; s = ux_next(s->next, "settings"))
 		for (xmlNodePtr c = ux_child(s, "component"); c; c = ux_next(c->next, "component")) {
 			const char *a = ux_attr(c, "processorArchitecture");
-			if (a && ux_arch_valid(a) && strcmp(a, "wow64"))
+			if (a && *a && strcmp(a, "wow64"))
 				return a;
 		}
 	return "amd64";
