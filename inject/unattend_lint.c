@@ -187,6 +187,22 @@ static void lint_accounts(ux_lint *lc, xmlNodePtr comp)
 
 /* ---- lists ---- */
 
+/* The same folder listed under several drive letters is reported once. */
+static bool tail_seen_before(xmlNodePtr dp, xmlNodePtr upto, const char *tail)
+{
+	bool seen = false;
+	for (xmlNodePtr q = ux_child(dp, "PathAndCredentials"); q && q != upto && !seen;
+	     q = ux_next(q->next, "PathAndCredentials")) {
+		char *t = ux_child_text(q, "Path");
+		const char *r = t;
+		if (r && ((r[0] | 32) >= 'a' && (r[0] | 32) <= 'z') && r[1] == ':')
+			r += 2;
+		seen = r && !w2c_strcasecmp(r, tail);
+		free(t);
+	}
+	return seen;
+}
+
 static void lint_driver_paths(ux_lint *lc, xmlNodePtr comp)
 {
 	xmlNodePtr dp = ux_child(comp, "DriverPaths");
@@ -222,11 +238,12 @@ static void lint_driver_paths(ux_lint *lc, xmlNodePtr comp)
 			for (char *c = unix_path; c && *c; c++)
 				if (*c == '\\')
 					*c = '/';
-			if (unix_path && !w2c_tree_lookup(lc->t->root, unix_path))
+			if (unix_path && !w2c_tree_lookup(lc->t->root, unix_path) &&
+			    !tail_seen_before(dp, p, rest))
 				ux_report(lc, "driverpath.missing", W2C_SEV_WARNING, ux_child(p, "Path"),
 					  "add the drivers to the media (win2cloud inject) or fix the path",
-					  "driver path '%s' is not on the media; it must come from another drive",
-					  path);
+					  "driver path '%s' is not on the media (on any drive letter); it "
+					  "must come from another drive", path);
 			free(unix_path);
 		}
 		free(kv);
