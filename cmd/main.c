@@ -29,6 +29,7 @@ struct command {
 /* Keep sorted by pipeline order; each verb lives in cmd/cmd_<verb>.c. */
 static const struct command commands[] = {
 	{ "version", cmd_version, "print the version (same as --version)" },
+	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
 };
 
 static const char usage_text[] =

@@ -100,6 +100,82 @@ w2c_code w2c_apig_sign(const char *method, const char *url, const w2c_header *he
 		       size_t n_headers, const void *body, size_t body_len, const char *ak,
 		       const char *sk, char **authorization, w2c_error *err);
 
+
+/* ------------------------------------------------------------------------ */
+/* Keystone v3 / IAM password tokens and the service catalog                 */
+/* ------------------------------------------------------------------------ */
+
+struct w2c_http;
+
+/** A cached project-scoped token for one cloud; refreshed before it expires. */
+typedef struct w2c_token_session w2c_token_session;
+
+/**
+ * Prepare a session for @cfg (copied) that sends its requests through @http
+ * (borrowed; must outlive the session).  No request is made yet.  Needs
+ * auth_url, a user (name + domain, or id), a password and a project (id, or
+ * name + domain); W2C_ERR_USAGE names what is missing.
+ */
+w2c_code w2c_token_session_new(const w2c_cloud_config *cfg, struct w2c_http *http,
+			       const w2c_logger *log, w2c_token_session **out, w2c_error *err);
+void w2c_token_session_free(w2c_token_session *s);
+
+/**
+ * A valid token (owned by the session, valid until the next call).  A new one
+ * is requested (POST {auth_url}/auth/tokens) when none is cached or the cached
+ * one is within 10 % of its lifetime (at most 5 minutes) of expiring.
+ * W2C_ERR_AUTH when the credentials are refused (the message names the user,
+ * project and auth URL and carries the service's message, never the
+ * password); W2C_ERR_REMOTE / W2C_ERR_NETWORK otherwise.
+ */
+w2c_code w2c_token_get(w2c_token_session *s, const char **token, w2c_error *err);
+
+/** Forget the cached token (after a 401): the next w2c_token_get() re-authenticates. */
+void w2c_token_invalidate(w2c_token_session *s);
+
+/** Number of tokens obtained so far (for logs and tests). */
+unsigned w2c_token_count(const w2c_token_session *s);
+
+/** Project id of the current token (after a successful w2c_token_get()), else NULL. */
+const char *w2c_token_project_id(const w2c_token_session *s);
+
+/**
+ * URL of the service of catalog type @type ("image", "compute", ...) for the
+ * configured interface and region (any region when none is configured);
+ * trailing '/' removed.  Needs a token; W2C_ERR_NOT_FOUND lists the types the
+ * catalog does have.  *@url is a new string.
+ */
+w2c_code w2c_token_endpoint(w2c_token_session *s, const char *type, char **url, w2c_error *err);
+
+/**
+ * The JSON body of the password token request for @cfg (new string).  With
+ * @redact the password is replaced by "<redacted>" (for --dry-run).
+ */
+w2c_code w2c_token_request_body(const w2c_cloud_config *cfg, bool redact, char **json,
+				w2c_error *err);
+
+/** What a token response says (parsed by w2c_token_parse_response()). */
+typedef struct w2c_token_info {
+	double lifetime;       /**< expires_at - issued_at, seconds (0 if unknown) */
+	char project_id[128];
+	char *catalog_json;    /**< the "catalog" array re-serialised, or NULL */
+} w2c_token_info;
+
+/**
+ * Parse the JSON body of a POST /v3/auth/tokens answer (@len bytes).
+ * W2C_ERR_REMOTE naming the field when the shape is wrong.  Free
+ * info->catalog_json with free().
+ */
+w2c_code w2c_token_parse_response(const char *body, size_t len, w2c_token_info *info,
+				  w2c_error *err);
+
+/**
+ * Pick an endpoint from a catalog (JSON array text as in w2c_token_info):
+ * type @type, interface @iface, region @region (NULL = any).  New string.
+ */
+w2c_code w2c_catalog_find(const char *catalog_json, const char *type, const char *iface,
+			  const char *region, char **url, w2c_error *err);
+
 #ifdef __cplusplus
 }
 #endif
