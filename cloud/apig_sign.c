@@ -124,7 +124,7 @@ static bool add_query(sbuf *out, const char *q)
 		}
 		q = amp ? amp + 1 : end;
 	}
-	if (ok)
+	if (ok && n)
 		qsort(items, n, sizeof *items, qitem_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (ok) {
