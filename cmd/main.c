@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
 	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
 	{ "version", cmd_version, "print the version (same as --version)" },
+	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
 };
 
 static const char usage_text[] =
