@@ -9,6 +9,7 @@ seeds_for() {
 	case "$name" in
 	fuzz_media) echo "$W2C_CORPUS/iso $W2C_SRC/tests/fuzz/seeds/media" ;;
 	fuzz_wimxml) echo "$W2C_CORPUS/wimxml $W2C_SRC/tests/fuzz/seeds/wimxml" ;;
+	fuzz_inf) echo "$W2C_CORPUS/inf $W2C_SRC/tests/fuzz/seeds/inf" ;;
 	*) echo "$W2C_SRC/tests/fuzz/seeds/${name#fuzz_}" ;;
 	esac
 }
