@@ -30,6 +30,7 @@ struct command {
 static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
+	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
 	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };
