@@ -264,8 +264,9 @@ static w2c_code choose(const w2c_driver_catalog *c, const w2c_os_folders *f, con
 	if (!ch->entries)
 		return W2C_ERR_NOMEM;
 	w2c_driver_choice tmp = { .reason = W2C_SEL_CHOSEN };
-	for (size_t i = 0; i < c->n_entries; i++) /* every accepting INF of the chosen folder */
-		if (same_folder(&c->entries[i], best) && c->entries[i].pkg &&
+	ch->entries[ch->n_entries++] = best; /* first: the one the report shows */
+	for (size_t i = 0; i < c->n_entries; i++) /* every other accepting INF of that folder */
+		if (&c->entries[i] != best && same_folder(&c->entries[i], best) && c->entries[i].pkg &&
 		    usable(&c->entries[i], f, o, &tmp))
 			ch->entries[ch->n_entries++] = &c->entries[i];
 	const w2c_inf_models *m = NULL;
