@@ -9,7 +9,7 @@ seeds_for() {
 	case "$name" in
 	fuzz_media) echo "$W2C_CORPUS/iso $W2C_SRC/tests/fuzz/seeds/media" ;;
 	fuzz_wimxml) echo "$W2C_CORPUS/wimxml $W2C_SRC/tests/fuzz/seeds/wimxml" ;;
-	fuzz_inf) echo "$W2C_CORPUS/inf $W2C_SRC/tests/fuzz/seeds/inf" ;;
+	fuzz_inf) echo "$W2C_CORPUS/inf/virtio-win-old-drivers/Win8/amd64 $W2C_CORPUS/inf/reactos/media/inf $W2C_CORPUS/inf/imx-iotcore $W2C_CORPUS/inf/DMF $W2C_SRC/tests/fuzz/seeds/inf" ;;
 	*) echo "$W2C_SRC/tests/fuzz/seeds/${name#fuzz_}" ;;
 	esac
 }
