@@ -268,13 +268,3 @@ int w2c_driver_source_walk(w2c_driver_source *s, w2c_src_list_fn fn, void *user)
 	}
 	return 0;
 }
-
-const w2c_node *w2c_driver_source_node(w2c_driver_source *s, const char *rel)
-{
-	return s->media ? w2c_tree_lookup(w2c_media_root(s->media), rel) : NULL;
-}
-
-w2c_media *w2c_driver_source_media(w2c_driver_source *s)
-{
-	return s->media;
-}

@@ -123,7 +123,7 @@ typedef struct w2c_inf_model {
 typedef struct w2c_inf_models {
 	char *manufacturer;
 	char *section;          /**< models section name */
-	w2c_inf_decoration decoration; /**< arch "" = undecorated (x86 only on 64-bit Windows? no: any NT) */
+	w2c_inf_decoration decoration; /**< arch "" (undecorated or plain "NT") = x86 only */
 	bool undecorated;
 	w2c_inf_model *models;
 	size_t n_models;
@@ -254,7 +254,7 @@ const char *const *w2c_driver_default_wanted(void);
 /** True for viostor and vioscsi. */
 bool w2c_driver_is_boot_critical(const char *driver);
 
-/** virtio-win OS folder for an edition and its fallbacks, best first (data table). */
+/** virtio-win OS folder for an edition (from a data table); per-driver fallbacks are added at selection. */
 typedef struct w2c_os_folders {
 	const char *folders[8];
 	size_t n;
@@ -265,7 +265,6 @@ typedef struct w2c_os_folders {
 
 /** Map an edition to folders; W2C_ERR_UNSUPPORTED when arch or version is unknown. */
 w2c_code w2c_os_folders_for(const w2c_edition *e, w2c_os_folders *out, w2c_error *err);
-/** Fallback folders for one driver (qxldod 2k22 -> 2k19 ...); appended after the general ones. */
 
 /** One coverage cell: edition x driver. */
 typedef struct w2c_driver_choice {
