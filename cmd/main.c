@@ -30,6 +30,7 @@ struct command {
 static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
+	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };
 
