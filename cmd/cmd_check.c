@@ -72,7 +72,16 @@ static int list_rules(w2c_cli *cli, const w2c_check_profile *p)
 	return 0;
 }
 
-static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_check_profile *p)
+static json_t *image_json(const char *path, const w2c_disk_info *d)
+{
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:s,s:s}", "path", path, "format", d->format,
+			 "subformat", d->subformat, "virtual_size", (json_int_t)d->virtual_size,
+			 "file_size", (json_int_t)d->file_size, "encrypted", d->encrypted,
+			 "encryption", d->encryption, "backing_file", d->backing_file);
+}
+
+static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_check_profile *p,
+			 json_t *images)
 {
 	unsigned e, w, i, ok, sk;
 	w2c_check_report_summary(r, &e, &w, &i, &ok, &sk);
@@ -84,8 +93,8 @@ static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_chec
 				"status", status_name(f->status), "severity", sev_name(f->severity),
 				"subject", f->subject, "message", f->message, "fix", f->fix));
 		}
-		cli_print_json(json_pack("{s:s,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:b}}", "profile",
-			w2c_check_profile_name(p), "findings", a, "summary", "errors", e, "warnings", w,
+		cli_print_json(json_pack("{s:s,s:O,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:b}}", "profile",
+			w2c_check_profile_name(p), "images", images, "findings", a, "summary", "errors", e, "warnings", w,
 			"infos", i, "passed", ok, "skipped", sk, "ok", e == 0));
 		return;
 	}
@@ -176,7 +185,8 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
 }
 
 /* Run every check; returns the exit status. */
-static int run(w2c_cli *cli, struct check_args *a, char **files, int nfiles, w2c_check_report *r)
+static int run(w2c_cli *cli, struct check_args *a, char **files, int nfiles, w2c_check_report *r,
+	       json_t *images)
 {
 	w2c_error err;
 	uint64_t vmax = 0;
@@ -193,6 +203,7 @@ static int run(w2c_cli *cli, struct check_args *a, char **files, int nfiles, w2c
 			rc = cli_fail(cli, &err);
 		} else {
 			vmax = infos[nd].virtual_size > vmax ? infos[nd].virtual_size : vmax;
+			json_array_append_new(images, image_json(files[i], &infos[nd]));
 			disks[nd++] = files[i];
 		}
 	}
@@ -236,13 +247,15 @@ int cmd_check(int argc, char **argv, w2c_cli *cli)
 	} else if (!(r = w2c_check_report_new(p))) {
 		rc = cli_fail(cli, &(w2c_error){ W2C_ERR_NOMEM, "out of memory" });
 	} else {
-		rc = run(cli, &a, argv + optind, argc - optind, r);
+		json_t *images = json_array();
+		rc = run(cli, &a, argv + optind, argc - optind, r, images);
 		if (!rc) {
-			print_report(cli, r, p);
+			print_report(cli, r, p, images);
 			w2c_check_report_summary(r, &errors, NULL, NULL, NULL, NULL);
 			rc = errors ? w2c_exit_status(W2C_ERR_VIOLATIONS) : 0;
 		}
 		w2c_check_report_free(r);
+		json_decref(images);
 	}
 	w2c_check_profile_free(p);
 	return rc;

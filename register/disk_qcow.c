@@ -68,6 +68,20 @@ static w2c_code parse_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n,
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated qcow2 image: %llu bytes, shorter than one %u-byte cluster",
 				     src->name, (unsigned long long)src->size, 1u << cluster_bits);
+	/* The L1 and refcount tables must lie inside the file: a cut copy fails here. */
+	uint64_t l1 = d_be64(h + 40), l1n = d_be32(h + 36), rt = d_be64(h + 48), rtn = d_be32(h + 56);
+	if (l1n && (l1 > src->size || l1n * 8 > src->size - l1))
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: truncated qcow2 image: L1 table at offset %llu (%llu entries) lies "
+				     "beyond the end of the file (%llu bytes)", src->name,
+				     (unsigned long long)l1, (unsigned long long)l1n,
+				     (unsigned long long)src->size);
+	if (rt > src->size || (rtn << cluster_bits) > src->size - rt)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: truncated qcow2 image: refcount table at offset %llu (%llu clusters) "
+				     "lies beyond the end of the file (%llu bytes)", src->name,
+				     (unsigned long long)rt, (unsigned long long)rtn,
+				     (unsigned long long)src->size);
 	out->format = "qcow2";
 	snprintf(out->subformat, sizeof out->subformat, "v%u%s", version,
 		 incompat & 4 ? " external-data" : "");
