@@ -30,6 +30,8 @@ struct command {
 static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
+	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
+	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
 	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };

@@ -84,11 +84,11 @@ static w2c_code file_extents(w2c_media *m, IsoFile *f, w2c_node *n, w2c_error *e
 		n->extents[i].length = sec[i].size;
 		total += sec[i].size;
 		if (n->extents[i].offset + sec[i].size > m->size) {
+			w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				      "%s: ISO 9660 file '%s': extent at LBA %u (%u bytes) lies beyond the "
+				      "end of the image", m->path, n->name, sec[i].block, sec[i].size);
 			free(sec);
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-					     "%s: ISO 9660 file '%s': extent at LBA %u (%u bytes) lies "
-					     "beyond the end of the image", m->path, n->name, sec[i].block,
-					     sec[i].size);
+			return W2C_ERR_INVALID_INPUT;
 		}
 	}
 	n->n_extents = (size_t)nsec;

@@ -128,10 +128,10 @@ w2c_code w2c_wimxml_parse(const uint8_t *xml, size_t len, const char *file, w2c_
 				     "%s: WIM XML metadata is not well-formed XML", file);
 	root = xmlDocGetRootElement(doc);
 	if (!root || xmlStrcmp(root->name, (const xmlChar *)"WIM")) {
-		xmlFreeDoc(doc);
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: WIM XML root element is <%s>, expected <WIM>", file,
-				     root ? (const char *)root->name : "");
+		w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: WIM XML root element is <%s>, expected <WIM>",
+			      file, root ? (const char *)root->name : "");
+		xmlFreeDoc(doc); /* after the message: it names the element */
+		return W2C_ERR_INVALID_INPUT;
 	}
 	for (xmlNode *c = root->children; c; c = c->next)
 		n += c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"IMAGE");
