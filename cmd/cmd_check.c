@@ -41,7 +41,7 @@ struct check_args {
 	bool list;
 };
 
-static const char *sev_name(enum w2c_severity s)
+static const char *sev_name(enum w2c_check_severity s)
 {
 	static const char *n[] = { "info", "warning", "error", "off" };
 	return n[s];
@@ -88,7 +88,7 @@ static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_chec
 	if (cli->json) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < w2c_check_report_count(r); k++) {
-			const w2c_finding *f = w2c_check_report_get(r, k);
+			const w2c_check_finding *f = w2c_check_report_get(r, k);
 			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?}", "rule", f->rule,
 				"status", status_name(f->status), "severity", sev_name(f->severity),
 				"subject", f->subject, "message", f->message, "fix", f->fix));
@@ -100,10 +100,10 @@ static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_chec
 	}
 	printf("%-7s %-28s %-20s %s\n", "STATUS", "RULE", "SUBJECT", "MESSAGE");
 	for (size_t k = 0; k < w2c_check_report_count(r); k++) {
-		const w2c_finding *f = w2c_check_report_get(r, k);
+		const w2c_check_finding *f = w2c_check_report_get(r, k);
 		const char *st = f->status == W2C_STATUS_PASS ? "ok" : f->status == W2C_STATUS_SKIP ?
-				 "skip" : f->severity == W2C_SEV_ERROR ? "ERROR" :
-				 f->severity == W2C_SEV_WARNING ? "warning" : "info";
+				 "skip" : f->severity == W2C_CHECK_ERROR ? "ERROR" :
+				 f->severity == W2C_CHECK_WARNING ? "warning" : "info";
 		const char *subj = strrchr(f->subject, '/') ? strrchr(f->subject, '/') + 1 : f->subject;
 		printf("%-7s %-28s %-20s %s\n", st, f->rule, subj, f->message);
 		if (f->fix)

@@ -8,7 +8,7 @@
 
 struct w2c_check_report {
 	const w2c_check_profile *profile;
-	w2c_finding *items;
+	w2c_check_finding *items;
 	size_t n, cap;
 };
 
@@ -38,7 +38,7 @@ size_t w2c_check_report_count(const w2c_check_report *r)
 	return r->n;
 }
 
-const w2c_finding *w2c_check_report_get(const w2c_check_report *r, size_t i)
+const w2c_check_finding *w2c_check_report_get(const w2c_check_report *r, size_t i)
 {
 	return i < r->n ? &r->items[i] : NULL;
 }
@@ -48,20 +48,20 @@ void w2c_check_report_summary(const w2c_check_report *r, unsigned *errors, unsig
 {
 	unsigned c[3] = { 0 }, ok = 0, sk = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		const w2c_finding *f = &r->items[i];
+		const w2c_check_finding *f = &r->items[i];
 		if (f->status == W2C_STATUS_PASS)
 			ok++;
 		else if (f->status == W2C_STATUS_SKIP)
 			sk++;
-		else if (f->severity <= W2C_SEV_ERROR)
+		else if (f->severity <= W2C_CHECK_ERROR)
 			c[f->severity]++;
 	}
 	if (errors)
-		*errors = c[W2C_SEV_ERROR];
+		*errors = c[W2C_CHECK_ERROR];
 	if (warnings)
-		*warnings = c[W2C_SEV_WARNING];
+		*warnings = c[W2C_CHECK_WARNING];
 	if (infos)
-		*infos = c[W2C_SEV_INFO];
+		*infos = c[W2C_CHECK_INFO];
 	if (passed)
 		*passed = ok;
 	if (skipped)
@@ -82,18 +82,18 @@ w2c_code w2c_check_add(w2c_check_report *r, const char *rule, enum w2c_status st
 		       const char *subject, const char *fix, const char *fmt, ...)
 {
 	const w2c_rule *ru = find_rule(rule);
-	enum w2c_severity sev;
+	enum w2c_check_severity sev;
 	char msg[1024];
 	va_list ap;
 
 	if (!ru)
 		return W2C_ERR_INTERNAL;
 	sev = w2c_check_rule_severity(r->profile, rule);
-	if (sev == W2C_SEV_OFF)
+	if (sev == W2C_CHECK_OFF)
 		return W2C_OK;
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 16;
-		w2c_finding *ni = realloc(r->items, nc * sizeof *ni);
+		w2c_check_finding *ni = realloc(r->items, nc * sizeof *ni);
 		if (!ni)
 			return W2C_ERR_NOMEM;
 		r->items = ni;
@@ -102,7 +102,7 @@ w2c_code w2c_check_add(w2c_check_report *r, const char *rule, enum w2c_status st
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	w2c_finding *f = &r->items[r->n++];
+	w2c_check_finding *f = &r->items[r->n++];
 	f->rule = ru->id;
 	f->status = st;
 	f->severity = sev;

@@ -18,79 +18,79 @@
 #define GIB (1024ull * 1024 * 1024)
 
 static const w2c_rule rules[] = {
-	{ "disk.format", W2C_SEV_ERROR, P_ALL, "disk format accepted by the image service",
+	{ "disk.format", W2C_CHECK_ERROR, P_ALL, "disk format accepted by the image service",
 	  "convert it: qemu-img convert -O qcow2 IN OUT.qcow2" },
-	{ "disk.encrypted", W2C_SEV_ERROR, P_ALL, "image file not encrypted",
+	{ "disk.encrypted", W2C_CHECK_ERROR, P_ALL, "image file not encrypted",
 	  "decrypt it: qemu-img convert --object secret,id=s,file=KEYFILE --image-opts "
 	  "driver=qcow2,file.filename=IN,encrypt.key-secret=s -O qcow2 OUT.qcow2" },
-	{ "disk.backing_file", W2C_SEV_ERROR, P_ALL, "no backing file",
+	{ "disk.backing_file", W2C_CHECK_ERROR, P_ALL, "no backing file",
 	  "flatten it: qemu-img convert -O qcow2 IN OUT.qcow2 (copies the backing chain into one file)" },
-	{ "disk.file_size", W2C_SEV_ERROR, P_ALL, "file size within the import limit",
+	{ "disk.file_size", W2C_CHECK_ERROR, P_ALL, "file size within the import limit",
 	  "shrink the file (qemu-img convert -c, or free space inside the guest and re-sparsify), "
 	  "or convert to RAW/ZVHD2 for the quick-import path" },
-	{ "disk.size.min", W2C_SEV_ERROR, P_HUAWEI, "virtual size at least the minimum system disk",
+	{ "disk.size.min", W2C_CHECK_ERROR, P_HUAWEI, "virtual size at least the minimum system disk",
 	  "grow the virtual disk: qemu-img resize IMG 40G" },
-	{ "disk.size.max", W2C_SEV_ERROR, P_HUAWEI, "virtual size at most the maximum system disk",
+	{ "disk.size.max", W2C_CHECK_ERROR, P_HUAWEI, "virtual size at most the maximum system disk",
 	  "shrink the system partition inside Windows, then the image (qemu-img resize --shrink)" },
-	{ "disk.deep", W2C_SEV_INFO, P_ALL, "in-guest inspection (libguestfs)",
+	{ "disk.deep", W2C_CHECK_INFO, P_ALL, "in-guest inspection (libguestfs)",
 	  "install libguestfs-tools and make sure 'libguestfs-test-tool' passes (use "
 	  "LIBGUESTFS_BACKEND_SETTINGS=force_tcg without KVM)" },
-	{ "disk.partition_table", W2C_SEV_ERROR, P_ALL, "partition table matches the boot firmware",
+	{ "disk.partition_table", W2C_CHECK_ERROR, P_ALL, "partition table matches the boot firmware",
 	  "for BIOS boot use an MBR disk with an active NTFS system partition (MBR2GPT in reverse is "
 	  "not possible: reinstall), or register with --firmware uefi if the OS is on the UEFI list" },
-	{ "disk.boot_partition", W2C_SEV_ERROR, P_ALL, "boot and system partition on this disk",
+	{ "disk.boot_partition", W2C_CHECK_ERROR, P_ALL, "boot and system partition on this disk",
 	  "run 'bcdboot C:\\Windows /s C: /f ALL' inside the guest so the boot files live on this disk" },
-	{ "disk.windows", W2C_SEV_ERROR, P_ALL, "a Windows installation is present",
+	{ "disk.windows", W2C_CHECK_ERROR, P_ALL, "a Windows installation is present",
 	  "the image must hold an installed Windows (system partition with Windows\\System32\\config)" },
-	{ "disk.drivers.storage", W2C_SEV_ERROR, P_ALL, "VirtIO storage driver loads at boot",
+	{ "disk.drivers.storage", W2C_CHECK_ERROR, P_ALL, "VirtIO storage driver loads at boot",
 	  "install the VirtIO drivers (virtio-win-gt-x64.msi) so viostor/vioscsi have Start=0 (boot)" },
-	{ "disk.drivers.ide", W2C_SEV_INFO, P_ALL, "IDE fallback driver loads at boot",
+	{ "disk.drivers.ide", W2C_CHECK_INFO, P_ALL, "IDE fallback driver loads at boot",
 	  "set HKLM\\SYSTEM\\CurrentControlSet\\Services\\intelide Start=0 for an IDE fallback" },
-	{ "disk.agent", W2C_SEV_WARNING, P_ALL, "cloudbase-init or the cloud's agent installed",
+	{ "disk.agent", W2C_CHECK_WARNING, P_ALL, "cloudbase-init or the cloud's agent installed",
 	  "install Cloudbase-Init so the password, host name and keys are set at first boot" },
-	{ "disk.rdp", W2C_SEV_WARNING, P_ALL, "remote desktop enabled",
+	{ "disk.rdp", W2C_CHECK_WARNING, P_ALL, "remote desktop enabled",
 	  "enable Remote Desktop (SYSTEM\\CurrentControlSet\\Control\\Terminal Server "
 	  "fDenyTSConnections=0) and allow it in the firewall" },
-	{ "iso.eltorito.bios", W2C_SEV_ERROR, P_ALL, "BIOS El Torito entry exists",
+	{ "iso.eltorito.bios", W2C_CHECK_ERROR, P_ALL, "BIOS El Torito entry exists",
 	  "rebuild the ISO with a BIOS entry: -b boot/etfsboot.com -no-emul-boot -boot-load-size 8" },
-	{ "iso.eltorito.geometry", W2C_SEV_ERROR, P_ALL, "BIOS entry geometry (no emulation, 8 sectors)",
+	{ "iso.eltorito.geometry", W2C_CHECK_ERROR, P_ALL, "BIOS entry geometry (no emulation, 8 sectors)",
 	  "rebuild the ISO with -no-emul-boot -boot-load-seg 0 -boot-load-size 8 (4096-byte etfsboot.com)" },
-	{ "iso.eltorito.uefi", W2C_SEV_INFO, P_ALL, "UEFI El Torito entry (reported)",
+	{ "iso.eltorito.uefi", W2C_CHECK_INFO, P_ALL, "UEFI El Torito entry (reported)",
 	  "add -eltorito-alt-boot -e efi/microsoft/boot/efisys.bin -no-emul-boot for UEFI boot" },
-	{ "iso.boot_image", W2C_SEV_ERROR, P_ALL, "boot images readable",
+	{ "iso.boot_image", W2C_CHECK_ERROR, P_ALL, "boot images readable",
 	  "rebuild the ISO from intact media: the boot image extent lies outside the image" },
-	{ "iso.bootwim", W2C_SEV_ERROR, P_ALL, "boot.wim boot index valid",
+	{ "iso.bootwim", W2C_CHECK_ERROR, P_ALL, "boot.wim boot index valid",
 	  "mark the setup image bootable: wimlib-imagex info sources/boot.wim 2 --boot" },
-	{ "iso.editions", W2C_SEV_ERROR, P_ALL, "editions found in install.wim/esd",
+	{ "iso.editions", W2C_CHECK_ERROR, P_ALL, "editions found in install.wim/esd",
 	  "use complete installation media (sources/install.wim or install.esd)" },
-	{ "iso.drivers", W2C_SEV_ERROR, P_ALL, "boot-critical drivers present for each edition",
+	{ "iso.drivers", W2C_CHECK_ERROR, P_ALL, "boot-critical drivers present for each edition",
 	  "inject the VirtIO storage drivers: win2cloud inject (viostor and vioscsi under $WinPEDriver$)" },
-	{ "iso.autounattend", W2C_SEV_WARNING, P_ALL, "autounattend.xml present and clean",
+	{ "iso.autounattend", W2C_CHECK_WARNING, P_ALL, "autounattend.xml present and clean",
 	  "add an answer file: win2cloud inject --unattend" },
-	{ "iso.size", W2C_SEV_ERROR, P_ALL, "ISO file size within the import limit",
+	{ "iso.size", W2C_CHECK_ERROR, P_ALL, "ISO file size within the import limit",
 	  "remove editions you do not need: wimlib-imagex delete/export, then rebuild" },
-	{ "iso.filename", W2C_SEV_ERROR, P_HUAWEI, "ISO file name charset (letters, digits, -, _)",
+	{ "iso.filename", W2C_CHECK_ERROR, P_HUAWEI, "ISO file name charset (letters, digits, -, _)",
 	  "rename the file, e.g. win2022_virtio.iso" },
-	{ "param.min_disk.range", W2C_SEV_ERROR, P_ALL, "min_disk within the allowed range",
+	{ "param.min_disk.range", W2C_CHECK_ERROR, P_ALL, "min_disk within the allowed range",
 	  "pass --min-disk within the range, e.g. --min-disk 40" },
-	{ "param.min_disk.image", W2C_SEV_ERROR, P_ALL, "min_disk at least the image's virtual size",
+	{ "param.min_disk.image", W2C_CHECK_ERROR, P_ALL, "min_disk at least the image's virtual size",
 	  "pass --min-disk of at least the virtual size (rounded up to GiB)" },
-	{ "param.os_version", W2C_SEV_ERROR, P_HUAWEI, "os_version in the profile's list",
+	{ "param.os_version", W2C_CHECK_ERROR, P_HUAWEI, "os_version in the profile's list",
 	  "pass --os-version with one string of the list, byte-exactly "
 	  "(e.g. \"Windows Server 2022 Datacenter 64bit\"), or extend the list in an override file" },
-	{ "param.bucket.storage_class", W2C_SEV_ERROR, P_HUAWEI, "bucket storage class STANDARD",
+	{ "param.bucket.storage_class", W2C_CHECK_ERROR, P_HUAWEI, "bucket storage class STANDARD",
 	  "create the bucket with x-obs-storage-class: STANDARD (or copy the object to one)" },
-	{ "param.bucket.region", W2C_SEV_ERROR, P_HUAWEI, "bucket in the target region",
+	{ "param.bucket.region", W2C_CHECK_ERROR, P_HUAWEI, "bucket in the target region",
 	  "use a bucket in the region where the image is registered" },
-	{ "password.length", W2C_SEV_ERROR, P_ALL, "password length 8-26",
+	{ "password.length", W2C_CHECK_ERROR, P_ALL, "password length 8-26",
 	  "choose a password of 8 to 26 characters" },
-	{ "password.charset", W2C_SEV_ERROR, P_ALL, "password characters allowed",
+	{ "password.charset", W2C_CHECK_ERROR, P_ALL, "password characters allowed",
 	  "use only letters, digits and !@$%^-_=+[{}]:,./?" },
-	{ "password.classes", W2C_SEV_ERROR, P_ALL, "password has all four classes",
+	{ "password.classes", W2C_CHECK_ERROR, P_ALL, "password has all four classes",
 	  "add the missing class (upper case, lower case, digit, special from !@$%^-_=+[{}]:,./?)" },
-	{ "password.username", W2C_SEV_ERROR, P_ALL, "password does not contain the user name",
+	{ "password.username", W2C_CHECK_ERROR, P_ALL, "password does not contain the user name",
 	  "remove the user name (and its reverse) from the password" },
-	{ "password.username_run", W2C_SEV_ERROR, P_ALL, "no 3-character run of the user name",
+	{ "password.username_run", W2C_CHECK_ERROR, P_ALL, "no 3-character run of the user name",
 	  "remove runs of 3 or more consecutive characters of the user name" },
 };
 
@@ -140,7 +140,7 @@ static const struct profile_def profiles[] = {
 struct w2c_check_profile {
 	const struct profile_def *def;
 	w2c_check_limits lim;
-	enum w2c_severity *sev; /* per rule, OFF when not selected */
+	enum w2c_check_severity *sev; /* per rule, OFF when not selected */
 };
 
 static char **strv_dup(const char *const *v)
@@ -253,7 +253,7 @@ static w2c_code apply_severity(w2c_check_profile *p, json_t *sev, const char *pa
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "%s: severity.%s must be \"error\", \"warning\", \"info\" or \"off\"",
 					     path, k);
-		p->sev[ri] = (enum w2c_severity)s;
+		p->sev[ri] = (enum w2c_check_severity)s;
 	}
 	return W2C_OK;
 }
@@ -318,7 +318,7 @@ w2c_code w2c_check_profile_load(const char *name, const char *override_path,
 	p->lim.os_versions = strv_dup(d->os_versions);
 	p->lim.agents = strv_dup(agents);
 	for (size_t i = 0; i < nr; i++)
-		p->sev[i] = (rules[i].profiles & d->bit) ? rules[i].severity : W2C_SEV_OFF;
+		p->sev[i] = (rules[i].profiles & d->bit) ? rules[i].severity : W2C_CHECK_OFF;
 	if (override_path && (rc = apply_override(p, override_path, err))) {
 		w2c_check_profile_free(p);
 		return rc;
@@ -337,8 +337,8 @@ const w2c_check_limits *w2c_check_profile_limits(const w2c_check_profile *p)
 	return &p->lim;
 }
 
-enum w2c_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id)
+enum w2c_check_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id)
 {
 	int i = rule_index(rule_id);
-	return i < 0 ? W2C_SEV_OFF : p->sev[i];
+	return i < 0 ? W2C_CHECK_OFF : p->sev[i];
 }

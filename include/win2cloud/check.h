@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-enum w2c_severity { W2C_SEV_INFO, W2C_SEV_WARNING, W2C_SEV_ERROR, W2C_SEV_OFF };
+enum w2c_check_severity { W2C_CHECK_INFO, W2C_CHECK_WARNING, W2C_CHECK_ERROR, W2C_CHECK_OFF };
 enum w2c_status { W2C_STATUS_PASS, W2C_STATUS_FAIL, W2C_STATUS_SKIP };
 
 /** Limits and lists of a profile (sizes in bytes; "GB" in the cloud's docs is GiB). */
@@ -55,13 +55,13 @@ w2c_code w2c_check_profile_load(const char *name, const char *override_path,
 void w2c_check_profile_free(w2c_check_profile *p);
 const char *w2c_check_profile_name(const w2c_check_profile *p);
 const w2c_check_limits *w2c_check_profile_limits(const w2c_check_profile *p);
-/** Effective severity of @rule_id in @p; W2C_SEV_OFF when not selected. */
-enum w2c_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id);
+/** Effective severity of @rule_id in @p; W2C_CHECK_OFF when not selected. */
+enum w2c_check_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id);
 
 /** One rule of the engine (static data). */
 typedef struct w2c_rule {
 	const char *id;
-	enum w2c_severity severity; /**< default */
+	enum w2c_check_severity severity; /**< default */
 	unsigned profiles;          /**< bit mask: 1 otc, 2 huaweicloud, 4 openstack */
 	const char *title;
 	const char *fix;            /**< default fix text */
@@ -70,21 +70,21 @@ typedef struct w2c_rule {
 const w2c_rule *w2c_rules(size_t *n);
 
 /** One result of one rule on one subject. */
-typedef struct w2c_finding {
+typedef struct w2c_check_finding {
 	const char *rule;           /**< stable id from w2c_rules() */
 	enum w2c_status status;
-	enum w2c_severity severity; /**< effective, from the profile */
+	enum w2c_check_severity severity; /**< effective, from the profile */
 	char *subject;              /**< file or parameter checked */
 	char *message;              /**< value found and limit */
 	char *fix;                  /**< NULL unless failed */
-} w2c_finding;
+} w2c_check_finding;
 
 typedef struct w2c_check_report w2c_check_report;
 
 w2c_check_report *w2c_check_report_new(const w2c_check_profile *p);
 void w2c_check_report_free(w2c_check_report *r);
 size_t w2c_check_report_count(const w2c_check_report *r);
-const w2c_finding *w2c_check_report_get(const w2c_check_report *r, size_t i);
+const w2c_check_finding *w2c_check_report_get(const w2c_check_report *r, size_t i);
 /** Count failed findings per severity, passes and skips. */
 void w2c_check_report_summary(const w2c_check_report *r, unsigned *errors, unsigned *warnings,
 			      unsigned *infos, unsigned *passed, unsigned *skipped);
