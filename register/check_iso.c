@@ -2,6 +2,7 @@
  * §1.4), boot images, boot.wim, editions, drivers, answer file, size, name. */
 #include "win2cloud/check.h"
 #include "win2cloud/media.h"
+#include "win2cloud/unattend.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -210,17 +211,58 @@ static void check_drivers(const char *path, w2c_media *m, const w2c_check_option
 	free(f.paths);
 }
 
-static void check_unattend(const char *path, w2c_media *m, w2c_check_report *r)
+static w2c_cloud_profile lint_cloud(const char *profile)
+{
+	return !strcmp(profile, "openstack") ? W2C_CLOUD_OPENSTACK :
+	       !strcmp(profile, "huaweicloud") ? W2C_CLOUD_HUAWEI : W2C_CLOUD_OTC;
+}
+
+/* The answer-file lint of inject/ (one rule set, one place): its errors fail this rule. */
+static void check_unattend(const char *path, w2c_media *m, const w2c_check_options *o,
+			   w2c_check_report *r)
 {
 	w2c_node *u = w2c_tree_lookup(w2c_media_root(m), "/autounattend.xml");
+	const char *fw = o->firmware ? o->firmware : w2c_check_profile_limits(o->profile)->firmware;
+	w2c_lint_report lr = { 0 };
+	w2c_error e;
+	size_t got = 0;
+
 	if (!u || u->is_dir) {
 		w2c_check_add(r, "iso.autounattend", W2C_STATUS_FAIL, path, NULL,
 			      "/autounattend.xml not found: Setup will stop and wait for input");
 		return;
 	}
-	w2c_check_add(r, "iso.autounattend", W2C_STATUS_PASS, path, NULL,
-		      "/autounattend.xml present (%llu bytes); info: answer-file lint not available in "
-		      "this build, content not checked", (unsigned long long)u->size);
+	char *xml = u->size <= (8u << 20) ? malloc((size_t)u->size + 1) : NULL;
+	if (!xml || w2c_media_read(m, u, 0, xml, (size_t)u->size, &got, &e)) {
+		w2c_check_add(r, "iso.autounattend", W2C_STATUS_FAIL, path, NULL,
+			      "/autounattend.xml (%llu bytes) unreadable or larger than 8 MiB",
+			      (unsigned long long)u->size);
+		free(xml);
+		return;
+	}
+	const w2c_edition **eds = calloc(w2c_media_edition_count(m) + 1, sizeof *eds);
+	for (size_t i = 0; eds && i < w2c_media_edition_count(m); i++)
+		eds[i] = w2c_media_edition(m, i);
+	w2c_unattend_target t = { w2c_media_root(m), eds, eds ? w2c_media_edition_count(m) : 0 };
+	w2c_lint_options lo = { &t, true, strcmp(fw, "uefi") ? W2C_FIRMWARE_BIOS : W2C_FIRMWARE_UEFI,
+				true, lint_cloud(w2c_check_profile_name(o->profile)) };
+	if (w2c_unattend_lint(xml, got, &lo, &lr, &e)) {
+		w2c_check_add(r, "iso.autounattend", W2C_STATUS_FAIL, path, NULL, "answer-file lint: %s",
+			      e.message);
+	} else if (lr.errors) {
+		for (size_t i = 0; i < lr.n; i++)
+			if (lr.items[i].severity == W2C_SEV_ERROR)
+				w2c_check_add(r, "iso.autounattend", W2C_STATUS_FAIL, path, lr.items[i].fix,
+					      "/autounattend.xml line %ld: %s [%s]", lr.items[i].line,
+					      lr.items[i].message, lr.items[i].rule);
+	} else {
+		w2c_check_add(r, "iso.autounattend", W2C_STATUS_PASS, path, NULL,
+			      "/autounattend.xml present and clean under the answer-file lint "
+			      "(%zu warning(s): win2cloud unattend lint for details)", lr.warnings);
+	}
+	w2c_lint_report_free(&lr);
+	free(eds);
+	free(xml);
 }
 
 w2c_code w2c_check_iso(const char *path, const w2c_check_options *o, w2c_check_report *r,
@@ -235,7 +277,7 @@ w2c_code w2c_check_iso(const char *path, const w2c_check_options *o, w2c_check_r
 	check_eltorito(path, m, r);
 	check_wims(path, m, r);
 	check_drivers(path, m, o, r);
-	check_unattend(path, m, r);
+	check_unattend(path, m, o, r);
 	w2c_media_free(m);
 	return W2C_OK;
 }

@@ -64,9 +64,11 @@ static const w2c_rule rules[] = {
 	{ "iso.editions", W2C_CHECK_ERROR, P_ALL, "editions found in install.wim/esd",
 	  "use complete installation media (sources/install.wim or install.esd)" },
 	{ "iso.drivers", W2C_CHECK_ERROR, P_ALL, "boot-critical drivers present for each edition",
-	  "inject the VirtIO storage drivers: win2cloud inject (viostor and vioscsi under $WinPEDriver$)" },
+	  "add the VirtIO storage drivers under $WinPEDriver$: win2cloud build SRC.iso -o OUT.iso "
+	  "--add '/$WinPEDriver$/viostor/2k22/amd64/viostor.inf=viostor.inf' (with its .sys and .cat)" },
 	{ "iso.autounattend", W2C_CHECK_WARNING, P_ALL, "autounattend.xml present and clean",
-	  "add an answer file: win2cloud inject --unattend" },
+	  "add an answer file: win2cloud unattend new -o au.xml, then win2cloud build SRC.iso -o OUT.iso "
+	  "--add /autounattend.xml=au.xml" },
 	{ "iso.size", W2C_CHECK_ERROR, P_ALL, "ISO file size within the import limit",
 	  "remove editions you do not need: wimlib-imagex delete/export, then rebuild" },
 	{ "iso.filename", W2C_CHECK_ERROR, P_HUAWEI, "ISO file name charset (letters, digits, -, _)",
