@@ -47,11 +47,12 @@ for f in qcow2 qcow vpc vhdx vmdk vdi qed raw; do
 done
 for f in qcow2 qcow vpc vhdx vmdk vdi qed raw; do
 	img=d60.$f
-	cp --sparse=always $img $img.orig
+	before=$(stat -c '%s %Y' $img; [ $(stat -c %s $img) -lt 1073741824 ] && sha256sum < $img)
 	t0=$(date +%s%N)
 	run 0 $img || continue
 	t1=$(date +%s%N)
-	cmp -s $img $img.orig || bad "$img was modified"
+	after=$(stat -c '%s %Y' $img; [ $(stat -c %s $img) -lt 1073741824 ] && sha256sum < $img)
+	[ "$before" = "$after" ] || bad "$img was modified"
 	python3 - $img <<'PY' && ok "$img: format/virtual size match qemu-img info ($(( (t1 - t0) / 1000000 )) ms)" || bad "$img differs from qemu-img info"
 import json, subprocess, sys
 img = sys.argv[1]
@@ -64,7 +65,6 @@ if not ok:
     print("  ours:", d, "\n  qemu-img:", fmt, q["virtual-size"])
 sys.exit(0 if ok else 1)
 PY
-	rm -f $img.orig
 done
 # The extension is never used: a qcow2 named .vhd is still qcow2.
 cp d60.qcow2 named.vhd
