@@ -34,8 +34,9 @@ static const struct command commands[] = {
 	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
 	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
 	{ "inject", cmd_inject, "place the right virtio-win/VMTools drivers per edition under $WinPEDriver$ and rebuild" },
-	{ "version", cmd_version, "print the version (same as --version)" },
+	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
+	{ "version", cmd_version, "print the version (same as --version)" },
 };
 
 static const char usage_text[] =
