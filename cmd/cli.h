@@ -55,5 +55,12 @@ int cli_common_option(w2c_cli *cli, int c);
 /* One entry per subcommand, defined in cmd_<verb>.c */
 int cmd_inspect(int argc, char **argv, w2c_cli *cli);
 int cmd_unpack(int argc, char **argv, w2c_cli *cli);
+int cmd_build(int argc, char **argv, w2c_cli *cli);
+
+/* Shared JSON renderings of a medium (cmd_inspect.c). */
+struct w2c_media;
+json_t *cli_fs_json(const struct w2c_media *m);
+json_t *cli_boot_json(const struct w2c_media *m);
+const char *cli_platform_name(unsigned id);
 
 #endif

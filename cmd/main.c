@@ -28,6 +28,9 @@ struct command {
 
 /* Keep sorted by pipeline order; each verb lives in cmd/cmd_<verb>.c. */
 static const struct command commands[] = {
+	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
+	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
+	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };
 

@@ -77,7 +77,7 @@ w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err)
 {
 	w2c_code rc = W2C_OK;
 
-	if (fsync(of->fd) < 0) {
+	if (!of->nosync && fsync(of->fd) < 0) {
 		rc = w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
 		goto fail;
 	}
@@ -114,7 +114,7 @@ w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err)
 	of->tmpname = NULL;
 	close(of->fd);
 	of->fd = -1;
-	{
+	if (!of->nosync) {
 		/* Make the rename itself durable. */
 		char *dir = dir_of(of->path);
 		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

@@ -47,6 +47,7 @@ typedef struct w2c_outfile {
 	int fd;
 	char *path;     /* final name */
 	char *tmpname;  /* named temp (fallback only) */
+	bool nosync;    /* skip fsync at commit (caller syncs the file system) */
 } w2c_outfile;
 
 w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err);

@@ -1,0 +1,66 @@
+/* Internal state of an opened medium, shared by the media modules. */
+#ifndef W2C_INJECT_MEDIA_INT_H
+#define W2C_INJECT_MEDIA_INT_H
+
+#include "win2cloud/media.h"
+#include "common/util.h"
+
+#define W2C_SECTOR 2048u
+
+struct w2c_media {
+	char *path;
+	int fd;
+	uint64_t size;
+	const w2c_logger *log;
+
+	/* volume descriptors */
+	char volume_id[33];
+	char *joliet_volume_id;
+	char *udf_volume_id;
+	unsigned fs;            /* enum w2c_fs bits */
+	unsigned udf_revision;
+	enum w2c_fs tree_fs;
+	time_t volume_time;
+	uint32_t boot_catalog_lba;
+
+	w2c_node *root;
+	w2c_boot_entry *boot;
+	size_t n_boot;
+	w2c_wim_info *wims;
+	size_t n_wims;
+	const w2c_edition **editions;
+	size_t n_editions;
+};
+
+/* Volume descriptors and the UDF volume recognition sequence (media_vd.c). */
+w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err);
+/* El Torito catalog (media_eltorito.c). */
+w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
+/* Map boot entries to tree files once the tree exists. */
+void w2c_eltorito_map(w2c_media *m);
+/* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
+w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
+w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);
+/* Rock Ridge presence needs a libisofs import; 1 yes, 0 no, <0 unreadable. */
+int w2c_iso_has_rockridge(w2c_media *m);
+/* WIM headers and XML (wimxml.c). */
+w2c_code w2c_wims_read(w2c_media *m, w2c_error *err);
+void w2c_wims_free(w2c_media *m);
+/* Parse a WIM XML document (UTF-16LE with BOM or UTF-8) into @out. */
+w2c_code w2c_wimxml_parse(const uint8_t *xml, size_t len, const char *file,
+			  w2c_wim_info *out, w2c_error *err);
+
+static inline uint16_t w2c_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t w2c_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t w2c_le64(const uint8_t *p)
+{
+	return (uint64_t)w2c_le32(p) | (uint64_t)w2c_le32(p + 4) << 32;
+}
+
+#endif
