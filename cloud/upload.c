@@ -159,11 +159,11 @@ static w2c_code check_identity(w2c_upjob *j, void *conn, w2c_error *err)
 	char sample[65];
 	w2c_code rc = sample_hash(j->fd, j->size, j->o->file, sample, err);
 
-	if (rc || !j->cp.upload_id)
+	if (rc)
 		return rc;
-	if (j->cp.size != j->size || j->cp.mtime_ns != j->mtime_ns || strcmp(j->cp.sample, sample))
+	if (j->cp.upload_id && (j->cp.size != j->size || j->cp.mtime_ns != j->mtime_ns || strcmp(j->cp.sample, sample)))
 		drop_checkpoint(j, conn, "the file changed since the interrupted upload");
-	else if (j->cp.part_size != j->part_size)
+	else if (j->cp.upload_id && j->cp.part_size != j->part_size)
 		drop_checkpoint(j, conn, "a different part size was asked for");
 	memcpy(j->cp.sample, sample, 65); /* kept for a new checkpoint too */
 	return W2C_OK;

@@ -56,6 +56,7 @@ int cli_common_option(w2c_cli *cli, int c);
 int cmd_inspect(int argc, char **argv, w2c_cli *cli);
 int cmd_unpack(int argc, char **argv, w2c_cli *cli);
 int cmd_build(int argc, char **argv, w2c_cli *cli);
+int cmd_upload(int argc, char **argv, w2c_cli *cli);
 
 /* Shared JSON renderings of a medium (cmd_inspect.c). */
 struct w2c_media;

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
 	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
+	{ "upload", cmd_upload, "upload a file to OBS / S3 / a directory: multipart, resumable, verified" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };
 

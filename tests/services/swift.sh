@@ -8,7 +8,8 @@
 #          create the test bucket, write $W2C_SWIFT_STATE/s3.env
 #   stop   TERM the PIDs this script started (KILL after 10 s)
 # Ports: W2C_S3_PORT (18080) proxy/S3, +1 object, +2 container, +3 account, +4 memcached.
-# S3 credentials: access key "test:tester" (the ':' is tempauth's account:user), secret "testing".
+# S3 credentials: access key "w2c:ci" (the ':' is tempauth's account:user), secret $SECRET below: a
+# distinctive string so that tests can grep every output for it.
 set -euo pipefail
 
 CMD=${1:-start}
@@ -19,6 +20,7 @@ OBJ=$((PORT + 1)) CONT=$((PORT + 2)) ACCT=$((PORT + 3)) MEMC=$((PORT + 4))
 RUN=$STATE/run LOG=$STATE/log S=$STATE/swift
 ME=$(id -un)
 BUCKET=${W2C_S3_BUCKET:-w2c-test}
+SECRET=${W2C_S3_SECRET:-W2cS3cretKey-9f27e1}
 PKGS=(swift swift-proxy swift-object swift-container swift-account memcached curl python3)
 # Debian's python (swift lives there), not a pyenv shim earlier in PATH
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -128,7 +130,7 @@ min_segment_size = 5242880
 [filter:tempauth]
 use = egg:swift#tempauth
 user_admin_admin = admin .admin .reseller_admin
-user_test_tester = testing .admin
+user_w2c_ci = $SECRET .admin
 [filter:copy]
 use = egg:swift#copy
 [filter:slo]
@@ -158,15 +160,16 @@ do_start() {
 	# the test bucket, through Swift's own API (tempauth token), so no S3 code of ours is involved
 	local tok i
 	for i in $(seq 50); do
-		tok=$(curl -s -D - -o /dev/null -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" \
+		tok=$(curl -s -D - -o /dev/null -H "X-Auth-User: w2c:ci" -H "X-Auth-Key: $SECRET" \
 			"http://$H:$PORT/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
-		[ -n "$tok" ] && curl -sf -X PUT -H "X-Auth-Token: $tok" "http://$H:$PORT/v1/AUTH_test/$BUCKET" -o /dev/null && break
+		[ -n "$tok" ] && curl -sf -X PUT -H "X-Auth-Token: $tok" "http://$H:$PORT/v1/AUTH_w2c/$BUCKET" -o /dev/null && break
 		sleep 0.2
 	done
 	[ -n "$tok" ] || die "tempauth gave no token (see $LOG/swift-proxy.log)"
 	cat >"$STATE/s3.env" <<EOF
 export W2C_S3_ENDPOINT=http://$H:$PORT W2C_S3_BUCKET=$BUCKET
-export W2C_S3_ACCESS_KEY='test:tester' W2C_S3_SECRET='testing' W2C_S3_REGION=us-east-1
+export W2C_S3_ACCESS_KEY='w2c:ci' W2C_S3_SECRET='$SECRET' W2C_S3_REGION=us-east-1
+export W2C_SWIFT_URL=http://$H:$PORT/v1/AUTH_w2c
 export W2C_SWIFT_STATE='$STATE'
 EOF
 	log "S3 (swift s3api) ready on http://$H:$PORT, bucket $BUCKET; env in $STATE/s3.env"
