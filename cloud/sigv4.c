@@ -97,7 +97,8 @@ static char *canonical_query(const char *q)
 		if (*p)
 			p++;
 	}
-	qsort(v, n, sizeof *v, qcmp);
+	if (n)
+		qsort(v, n, sizeof *v, qcmp);
 	out = calloc(1, len + 1);
 	for (size_t i = 0; out && i < n; i++) {
 		if (i)
