@@ -31,7 +31,12 @@ static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
 	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
+	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
+	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
+	{ "inject", cmd_inject, "place the right virtio-win/VMTools drivers per edition under $WinPEDriver$ and rebuild" },
+	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "upload", cmd_upload, "upload a file to OBS / S3 / a directory: multipart, resumable, verified" },
+	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };
 

@@ -172,6 +172,9 @@ static IsoWriteOpts *write_opts(void)
 	iso_write_opts_set_relaxed_vol_atts(wo, 1);
 	iso_write_opts_set_omit_version_numbers(wo, 0);
 	iso_write_opts_set_appendable(wo, 0);
+	/* Without this libisofs stamps every ISO 9660/Joliet record with the image
+	 * creation time instead of the file's mtime. */
+	iso_write_opts_set_dir_rec_mtime(wo, 1 | 2 | 4);
 	return wo;
 }
 

@@ -77,6 +77,8 @@ w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_med
 	rc = open_file(m, path, err);
 	if (!rc)
 		rc = w2c_vd_scan(m, err);
+	if (!rc && (m->fs & W2C_FS_ISO9660))
+		rc = w2c_iso_dirs_check(m, err);
 	if (!rc && (m->fs & W2C_FS_ISO9660) && w2c_iso_has_rockridge(m) == 1)
 		m->fs |= W2C_FS_ROCKRIDGE;
 	if (!rc)

@@ -22,6 +22,8 @@ struct w2c_media {
 	enum w2c_fs tree_fs;
 	time_t volume_time;
 	uint32_t boot_catalog_lba;
+	uint32_t pvd_root_lba, pvd_root_len;       /* root directory extents, for */
+	uint32_t joliet_root_lba, joliet_root_len; /* the sanity walk below */
 
 	w2c_node *root;
 	w2c_boot_entry *boot;
@@ -34,6 +36,9 @@ struct w2c_media {
 
 /* Volume descriptors and the UDF volume recognition sequence (media_vd.c). */
 w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err);
+/* Bounded walk of the ISO 9660 and Joliet directory graphs (depth, loops,
+ * sizes) before libisofs imports them: libisofs recurses without limit. */
+w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err);
 /* El Torito catalog (media_eltorito.c). */
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
 /* Map boot entries to tree files once the tree exists. */

@@ -41,6 +41,8 @@ static time_t dec_datetime(const uint8_t *p)
 static void take_pvd(w2c_media *m, const uint8_t *s)
 {
 	trim_copy(m->volume_id, sizeof m->volume_id, s + 40, 32);
+	m->pvd_root_lba = w2c_le32(s + 156 + 2);
+	m->pvd_root_len = w2c_le32(s + 156 + 10);
 	m->volume_time = dec_datetime(s + 813);
 	m->fs |= W2C_FS_ISO9660;
 }
@@ -51,6 +53,8 @@ static void take_svd(w2c_media *m, const uint8_t *s)
 	if (s[88] != '%' || s[89] != '/' || (s[90] != '@' && s[90] != 'C' && s[90] != 'E'))
 		return;
 	m->fs |= W2C_FS_JOLIET;
+	m->joliet_root_lba = w2c_le32(s + 156 + 2);
+	m->joliet_root_len = w2c_le32(s + 156 + 10);
 	free(m->joliet_volume_id);
 	m->joliet_volume_id = w2c_ucs2be_to_utf8(s + 40, 32);
 	if (m->joliet_volume_id) {
@@ -143,4 +147,81 @@ w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err)
 				     "recognition sequence (BEA01/NSR02/NSR03) at offset 32768",
 				     m->path);
 	return W2C_OK;
+}
+
+#define DIR_MAX_DEPTH 64
+#define DIR_MAX_BYTES (16u << 20)
+#define DIR_MAX_DIRS 20000 /* real media: about a thousand; the loop check is quadratic */
+
+struct dirwalk {
+	w2c_media *m;
+	uint32_t *seen;
+	size_t n_seen;
+	w2c_error *err;
+};
+
+static bool seen_before(struct dirwalk *w, uint32_t lba)
+{
+	for (size_t i = 0; i < w->n_seen; i++)
+		if (w->seen[i] == lba)
+			return true;
+	w->seen[w->n_seen++] = lba;
+	return false;
+}
+
+static w2c_code walk_dir(struct dirwalk *w, const char *tree, uint32_t lba, uint32_t len, int depth)
+{
+	w2c_media *m = w->m;
+	uint8_t *buf;
+	w2c_code rc = W2C_OK;
+
+	if (depth > DIR_MAX_DEPTH)
+		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s directory tree deeper than %d levels (at LBA %u): expected a "
+				     "finite tree", m->path, tree, DIR_MAX_DEPTH, lba);
+	if (w->n_seen >= DIR_MAX_DIRS)
+		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT, "%s: %s tree has more than %d "
+				     "directories", m->path, tree, DIR_MAX_DIRS);
+	if (seen_before(w, lba))
+		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s directory at LBA %u is reached twice: the directory tree "
+				     "has a loop", m->path, tree, lba);
+	if (len > DIR_MAX_BYTES || (uint64_t)lba * W2C_SECTOR + len > m->size)
+		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s directory at LBA %u (%u bytes) does not fit the image",
+				     m->path, tree, lba, len);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
+	rc = w2c_pread_full(m->fd, buf, len, (uint64_t)lba * W2C_SECTOR, m->path, w->err);
+	for (uint32_t off = 0; !rc && off + 34 <= len;) {
+		uint8_t rl = buf[off];
+		if (rl == 0) { /* records do not cross sectors: skip to the next one */
+			off = (off / W2C_SECTOR + 1) * W2C_SECTOR;
+			continue;
+		}
+		if (rl < 34 || off + rl > len)
+			break; /* libisofs reports malformed records itself */
+		const uint8_t *r = buf + off;
+		bool self = r[32] == 1 && (r[33] == 0 || r[33] == 1);
+		if ((r[25] & 2) && !self)
+			rc = walk_dir(w, tree, w2c_le32(r + 2), w2c_le32(r + 10), depth + 1);
+		off += rl;
+	}
+	free(buf);
+	return rc;
+}
+
+w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err)
+{
+	struct dirwalk w = { m, calloc(DIR_MAX_DIRS + 1, sizeof(uint32_t)), 0, err };
+	w2c_code rc = w.seen ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	if (!rc && (m->fs & W2C_FS_ISO9660))
+		rc = walk_dir(&w, "ISO 9660", m->pvd_root_lba, m->pvd_root_len, 0);
+	w.n_seen = 0;
+	if (!rc && (m->fs & W2C_FS_JOLIET))
+		rc = walk_dir(&w, "Joliet", m->joliet_root_lba, m->joliet_root_len, 0);
+	free(w.seen);
+	return rc;
 }

@@ -9,6 +9,8 @@ seeds_for() {
 	case "$name" in
 	fuzz_media) echo "$W2C_CORPUS/iso $W2C_SRC/tests/fuzz/seeds/media" ;;
 	fuzz_wimxml) echo "$W2C_CORPUS/wimxml $W2C_SRC/tests/fuzz/seeds/wimxml" ;;
+	fuzz_unattend) s=$W2C_BUILD/seeds-unattend; rm -rf "$s"; mkdir -p "$s"; find "$W2C_CORPUS/unattend" -type f 2>/dev/null | while read -r f; do cp "$f" "$s/$(echo "${f#"$W2C_CORPUS"/unattend/}" | tr / _)"; done; echo "$s $W2C_SRC/tests/fuzz/seeds/unattend" ;; # corpus names repeat: flatten to unique names
+	fuzz_inf) echo "$W2C_CORPUS/inf/virtio-win-old-drivers/Win8/amd64 $W2C_CORPUS/inf/reactos/media/inf $W2C_CORPUS/inf/imx-iotcore $W2C_CORPUS/inf/DMF $W2C_SRC/tests/fuzz/seeds/inf" ;;
 	*) echo "$W2C_SRC/tests/fuzz/seeds/${name#fuzz_}" ;;
 	esac
 }

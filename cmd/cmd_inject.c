@@ -1,0 +1,147 @@
+/* win2cloud inject: place the right drivers per edition under $WinPEDriver$ and rebuild the ISO. */
+#include "drvcli.h"
+#include "common/util.h"
+#include "win2cloud/build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: win2cloud inject ISO --drivers SRC... -o OUT.iso [--edition INDEX|NAME]...\n"
+	"                        [--driver NAME]... [--no-driver NAME]... [--level media] [--json]\n"
+	"\n"
+	"Select, for every edition of install.wim/esd (or those given with --edition), the\n"
+	"driver folder whose INF accepts the edition's arch and build (see 'win2cloud drivers'),\n"
+	"place the packages under $WinPEDriver$/<driver>/<os>_<arch>/ on the medium (Windows\n"
+	"Setup loads them into WinPE and stages them into the installed system) with the manifest\n"
+	"$WinPEDriver$/win2cloud-drivers.json (package, version, INF sha256, editions, paths,\n"
+	"coverage), and write OUT.iso through the streamed build.  The manifest is also written\n"
+	"next to the output as OUT.iso.drivers.json.  Re-running on an injected ISO replaces\n"
+	"the earlier additions instead of stacking them.\n"
+	"\n"
+	"  --drivers SRC      virtio-win ISO, virtio-win-layout directory or directory of INF\n"
+	"                     packages; repeatable\n"
+	"  -o, --output OUT   the ISO to write (never the source)\n"
+	"  --edition X        only these editions (index or name); repeatable\n"
+	"  --driver NAME      also inject NAME ('*' = every driver found); repeatable\n"
+	"  --no-driver NAME   do not inject NAME; repeatable\n"
+	"  --level media      where drivers go: the media's $WinPEDriver$ (the only level so far)\n"
+	"\n"
+	"Nothing is written when a source does not parse or an edition lacks a boot-critical\n"
+	"driver (viostor, vioscsi).\n"
+	"\n"
+	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
+	"driver, 4 unreadable ISO or driver source, 6 interrupted.\n";
+
+typedef struct inject_job {
+	drv_args a;
+	const char *iso, *out;
+	w2c_driver_catalog *cat;
+	w2c_media *m;
+	w2c_edition_selection *sel;
+	size_t n_sel;
+	char *manifest;
+} inject_job;
+
+static void job_free(inject_job *j)
+{
+	for (size_t i = 0; i < j->n_sel; i++)
+		w2c_edition_selection_clear(&j->sel[i]);
+	free(j->sel);
+	free(j->manifest);
+	w2c_media_free(j->m);
+	w2c_driver_catalog_free(j->cat);
+	drv_args_free(&j->a);
+}
+
+static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *res)
+{
+	if (cli->json) {
+		json_t *cov = json_array();
+		for (size_t i = 0; i < j->n_sel; i++)
+			json_array_append_new(cov, drv_coverage_json(&j->sel[i]));
+		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:s,s:o}", "ok", 1, "output", j->out, "bytes",
+					 (json_int_t)res->bytes, "sha256", res->sha256, "manifest",
+					 W2C_DRIVERS_MANIFEST, "coverage", cov));
+		return;
+	}
+	for (size_t i = 0; !cli->quiet && i < j->n_sel; i++)
+		drv_print_coverage(&j->sel[i]);
+	if (!cli->quiet)
+		printf("wrote %s (%llu bytes)\nsha256 %s\n", j->out, (unsigned long long)res->bytes,
+		       res->sha256);
+}
+
+static int run(w2c_cli *cli, inject_job *j)
+{
+	w2c_media_options mo = { .log = &cli->log };
+	w2c_build_options bo = { .progress = &cli->progress, .log = &cli->log };
+	w2c_build_result res;
+	w2c_error err;
+
+	if (drv_load_catalog(&j->a, cli, &j->cat, &err) || w2c_media_open(j->iso, &mo, &j->m, &err))
+		return cli_fail(cli, &err);
+	const w2c_edition **eds = drv_pick_editions(j->m, &j->a, &err);
+	w2c_code rc = eds ? drv_select_all(j->cat, eds, &j->a, &j->sel, &j->n_sel, &err) : err.code;
+	free(eds);
+	if (rc)
+		return cli_fail(cli, &err);
+	if (drv_report_missing(j->sel, j->n_sel)) {
+		w2c_set_error(&err, W2C_ERR_VIOLATIONS, "%s: nothing written: an edition lacks a boot-critical driver",
+			      j->out);
+		return cli_fail(cli, &err);
+	}
+	rc = w2c_drivers_place(j->m, w2c_media_root(j->m), j->sel, j->n_sel, &j->manifest, &err);
+	if (!rc)
+		rc = w2c_build_iso(j->m, j->out, &bo, &res, &err);
+	cli_progress_end(cli);
+	if (!rc) {
+		char *side = w2c_asprintf("%s.drivers.json", j->out);
+		rc = side ? w2c_write_file_atomic(side, j->manifest, strlen(j->manifest), 0644, &err)
+			  : w2c_set_error(&err, W2C_ERR_NOMEM, "out of memory");
+		free(side);
+	}
+	if (rc)
+		return cli_fail(cli, &err);
+	print_result(cli, j, &res);
+	return 0;
+}
+
+int cmd_inject(int argc, char **argv, w2c_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "drivers", required_argument, NULL, DRV_OPT_SOURCE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "level", required_argument, NULL, 'L' },
+		DRV_LONGOPTS,
+		CLI_COMMON_LONGOPTS,
+		{ 0 },
+	};
+	inject_job j = { 0 };
+	int c, status;
+
+	drv_args_init(&j.a);
+	while ((c = getopt_long(argc, argv, "hvqo:", opts, NULL)) != -1) {
+		if (cli_common_option(cli, c) || drv_option(&j.a, c, optarg))
+			continue;
+		switch (c) {
+		case 'h': job_free(&j); return cli_help(help);
+		case 'o': j.out = optarg; break;
+		case 'L':
+			if (strcmp(optarg, "media")) {
+				job_free(&j);
+				return cli_usage_error(cli, "inject", "--level: '%s' is not supported (only 'media')", optarg);
+			}
+			break;
+		default: job_free(&j); return cli_usage_error(cli, "inject", "unknown option");
+		}
+	}
+	if (optind + 1 != argc || !j.out || !j.a.n_srcs) {
+		job_free(&j);
+		return cli_usage_error(cli, "inject", "expects ISO, --drivers SRC and -o OUT.iso");
+	}
+	j.iso = argv[optind];
+	status = run(cli, &j);
+	job_free(&j);
+	return status;
+}

@@ -1,0 +1,408 @@
+/* win2cloud unattend new|merge|lint: answer files for unattended Setup. */
+#include "cli.h"
+#include "common/util.h"
+#include "win2cloud/media.h"
+#include "win2cloud/unattend.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help_text[] =
+	"usage: win2cloud unattend new [options] [-o FILE]\n"
+	"       win2cloud unattend merge IN.xml -o OUT.xml [options]\n"
+	"       win2cloud unattend lint FILE [--for ISO] [--firmware bios|uefi] [--cloud C] [--json]\n"
+	"\n"
+	"new writes a complete autounattend.xml; merge adds or updates only what the options\n"
+	"name in a user's answer file and keeps everything else; lint checks a file.\n"
+	"\n"
+	"Options for new and merge:\n"
+	"  --edition INDEX|NAME        install image: /IMAGE/INDEX (digits) or /IMAGE/NAME\n"
+	"  --arch amd64|x86|arm64      processorArchitecture (new: amd64; merge: the file's)\n"
+	"  --firmware bios|uefi        disk layout: MBR (default) or GPT with EFI+MSR (new)\n"
+	"  --cloud huawei|otc|openstack|generic\n"
+	"                              cloud profile (default huawei): sets the default --disk\n"
+	"  --disk N                    target DiskID (huawei/otc: 1, the data disk; else 0);\n"
+	"                              with merge, rewrites DiskID of Disk and InstallTo\n"
+	"  --admin-password-file F     Administrator password from F (mode 0600, first line)\n"
+	"  --admin-password-env VAR    ... from environment variable VAR\n"
+	"  --admin-password-stdin      ... from the first line of standard input\n"
+	"  --plain-password            write it as PlainText true (default: obfuscated form)\n"
+	"  --locale L                  UI, system, user and input locale (new: en-US)\n"
+	"  --timezone TZ               Windows time zone id (new: UTC)\n"
+	"  --computer-name NAME        computer name (new: * = random)\n"
+	"  --product-key-file F        product key from F (none for evaluation media)\n"
+	"  --rdp                       enable Remote Desktop (NLA) and its firewall group\n"
+	"  --driver-paths              DriverPaths to \\$WinPEDriver$ on drives D:-Z: (not X:)\n"
+	"  -o, --output FILE           output file (new: standard output when absent or '-')\n"
+	"\n"
+	"Options for lint:\n"
+	"  --for ISO                   check edition, architecture and driver paths on ISO\n"
+	"  --firmware bios|uefi        check the disk layout against the boot firmware\n"
+	"  --cloud PROFILE             check InstallTo against the profile's install disk\n"
+	"\n"
+	"Passwords are checked against the cloud's rule before writing (8-26 characters,\n"
+	"upper, lower, digit, special from !@$%^-_=+[{}]:,./? and no user name) and never\n"
+	"printed. lint exits 3 when it finds errors.\n";
+
+enum {
+	OPT_EDITION = 0x2000, OPT_ARCH, OPT_FIRMWARE, OPT_CLOUD, OPT_DISK, OPT_PW_FILE, OPT_PW_ENV,
+	OPT_PW_STDIN, OPT_PLAIN, OPT_LOCALE, OPT_TZ, OPT_NAME, OPT_KEY_FILE, OPT_RDP, OPT_DRIVERS,
+	OPT_FOR,
+};
+
+typedef struct ux_args {
+	w2c_unattend_options o;
+	const char *output, *for_iso, *pw_file, *pw_env, *key_file;
+	bool pw_stdin, firmware_set, cloud_set;
+	char *password, *product_key;
+} ux_args;
+
+/* Read the first line of a secret file, refusing one others can read. */
+static w2c_code read_secret_file(const char *path, const char *what, char **out, w2c_error *err)
+{
+	struct stat st;
+	size_t len;
+	w2c_code rc;
+
+	if (stat(path, &st) < 0)
+		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read %s file", path, what);
+	if (st.st_mode & 077)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s file is readable by others (mode %03o); expected 0600 "
+				     "(chmod 600 '%s')", path, what, (unsigned)(st.st_mode & 0777), path);
+	if ((rc = w2c_read_file(path, 4096, out, &len, err)))
+		return rc;
+	(*out)[strcspn(*out, "\r\n")] = 0;
+	return W2C_OK;
+}
+
+static w2c_code load_secrets(ux_args *a, w2c_error *err)
+{
+	int sources = !!a->pw_file + !!a->pw_env + a->pw_stdin;
+	w2c_code rc;
+
+	if (sources > 1)
+		return w2c_set_error(err, W2C_ERR_USAGE, "give the Administrator password one way only "
+				     "(--admin-password-file, --admin-password-env or --admin-password-stdin)");
+	if (a->pw_file && (rc = read_secret_file(a->pw_file, "password", &a->password, err)))
+		return rc;
+	if (a->pw_env) {
+		const char *v = getenv(a->pw_env);
+		if (!v || !*v)
+			return w2c_set_error(err, W2C_ERR_USAGE,
+					     "--admin-password-env: variable %s is not set", a->pw_env);
+		a->password = w2c_strdup(v);
+	}
+	if (a->pw_stdin) {
+		char buf[512];
+		if (!fgets(buf, sizeof buf, stdin))
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+					     "--admin-password-stdin: nothing on standard input");
+		buf[strcspn(buf, "\r\n")] = 0;
+		a->password = w2c_strdup(buf);
+		OPENSSL_cleanse(buf, sizeof buf);
+	}
+	if (a->key_file && (rc = read_secret_file(a->key_file, "product key", &a->product_key, err)))
+		return rc;
+	a->o.admin_password = a->password;
+	a->o.product_key = a->product_key;
+	return W2C_OK;
+}
+
+static void free_secrets(ux_args *a)
+{
+	if (a->password)
+		OPENSSL_cleanse(a->password, strlen(a->password));
+	if (a->product_key)
+		OPENSSL_cleanse(a->product_key, strlen(a->product_key));
+	free(a->password);
+	free(a->product_key);
+}
+
+static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_args *a)
+{
+	static const struct option longopts[] = {
+		{ "edition", required_argument, NULL, OPT_EDITION },
+		{ "arch", required_argument, NULL, OPT_ARCH },
+		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+		{ "cloud", required_argument, NULL, OPT_CLOUD },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "admin-password-file", required_argument, NULL, OPT_PW_FILE },
+		{ "admin-password-env", required_argument, NULL, OPT_PW_ENV },
+		{ "admin-password-stdin", no_argument, NULL, OPT_PW_STDIN },
+		{ "plain-password", no_argument, NULL, OPT_PLAIN },
+		{ "locale", required_argument, NULL, OPT_LOCALE },
+		{ "timezone", required_argument, NULL, OPT_TZ },
+		{ "computer-name", required_argument, NULL, OPT_NAME },
+		{ "product-key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "rdp", no_argument, NULL, OPT_RDP },
+		{ "driver-paths", no_argument, NULL, OPT_DRIVERS },
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "output", required_argument, NULL, 'o' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	w2c_error err;
+	int c;
+	char *end;
+
+	w2c_unattend_options_init(&a->o);
+	while ((c = getopt_long(argc, argv, "o:hvq", longopts, NULL)) != -1) {
+		if (cli_common_option(cli, c))
+			continue;
+		switch (c) {
+		case 'h':
+			cli_help(help_text);
+			return 0;
+		case OPT_EDITION:
+			if (optarg[0] && strspn(optarg, "0123456789") == strlen(optarg))
+				a->o.image_index = optarg;
+			else
+				a->o.image_name = optarg;
+			break;
+		case OPT_ARCH: a->o.arch = optarg; break;
+		case OPT_FIRMWARE:
+			if (strcmp(optarg, "bios") && strcmp(optarg, "uefi"))
+				return cli_usage_error(cli, verb, "--firmware '%s': expected bios or uefi", optarg);
+			a->o.firmware = strcmp(optarg, "uefi") ? W2C_FIRMWARE_BIOS : W2C_FIRMWARE_UEFI;
+			a->firmware_set = true;
+			break;
+		case OPT_CLOUD:
+			if (w2c_cloud_profile_parse(optarg, &a->o.cloud, &err))
+				return cli_usage_error(cli, verb, "--cloud: %s", err.message);
+			a->cloud_set = true;
+			break;
+		case OPT_DISK:
+			a->o.disk = (int)strtol(optarg, &end, 10);
+			if (!*optarg || *end || a->o.disk < 0)
+				return cli_usage_error(cli, verb, "--disk '%s': expected a disk number", optarg);
+			a->o.merge_disk = true;
+			break;
+		case OPT_PW_FILE: a->pw_file = optarg; break;
+		case OPT_PW_ENV: a->pw_env = optarg; break;
+		case OPT_PW_STDIN: a->pw_stdin = true; break;
+		case OPT_PLAIN: a->o.password_plain = true; break;
+		case OPT_LOCALE: a->o.locale = optarg; break;
+		case OPT_TZ: a->o.timezone = optarg; break;
+		case OPT_NAME: a->o.computer_name = optarg; break;
+		case OPT_KEY_FILE: a->key_file = optarg; break;
+		case OPT_RDP: a->o.rdp = true; break;
+		case OPT_DRIVERS: a->o.driver_paths = true; break;
+		case OPT_FOR: a->for_iso = optarg; break;
+		case 'o': a->output = optarg; break;
+		default:
+			return cli_usage_error(cli, verb, "unknown option");
+		}
+	}
+	return -1; /* continue */
+}
+
+static int write_result(w2c_cli *cli, const char *out, const char *xml, size_t len)
+{
+	w2c_error err;
+
+	if (!out || !strcmp(out, "-")) {
+		fwrite(xml, 1, len, stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
+	/* It may hold a password: owner-only. */
+	if (w2c_write_file_atomic(out, xml, len, 0600, &err))
+		return cli_fail(cli, &err);
+	cli_notice(cli, "wrote %s (%zu bytes)", out, len);
+	return 0;
+}
+
+/* Our own output must pass our own lint. */
+static w2c_code self_check(const ux_args *a, const char *xml, size_t len, w2c_error *err)
+{
+	w2c_lint_options lo = { 0 };
+	w2c_lint_report r;
+	w2c_code rc;
+
+	lo.firmware_set = true;
+	lo.firmware = a->o.firmware;
+	if ((rc = w2c_unattend_lint(xml, len, &lo, &r, err)))
+		return rc;
+	for (size_t i = 0; i < r.n && !rc; i++)
+		if (r.items[i].severity == W2C_SEV_ERROR)
+			rc = w2c_set_error(err, W2C_ERR_INTERNAL, "generated answer file fails lint: %s: %s",
+					   r.items[i].rule, r.items[i].message);
+	w2c_lint_report_free(&r);
+	return rc;
+}
+
+static int run_new(int argc, char **argv, w2c_cli *cli)
+{
+	ux_args a = { 0 };
+	w2c_error err;
+	char *xml = NULL;
+	size_t len = 0;
+	int st = parse_args(argc, argv, cli, "unattend new", &a);
+
+	if (st >= 0)
+		return st;
+	if (optind < argc)
+		return cli_usage_error(cli, "unattend new", "takes no file argument (use -o FILE)");
+	if (load_secrets(&a, &err) || w2c_unattend_generate(&a.o, &xml, &len, &err) ||
+	    self_check(&a, xml, len, &err)) {
+		free_secrets(&a);
+		free(xml);
+		return cli_fail(cli, &err);
+	}
+	if (!a.o.image_index && !a.o.image_name)
+		cli_notice(cli, "no --edition: Setup asks which edition to install when the media has several");
+	if (!a.o.admin_password)
+		cli_notice(cli, "no Administrator password given: Setup asks for one");
+	st = write_result(cli, a.output, xml, len);
+	OPENSSL_cleanse(xml, len);
+	free(xml);
+	free_secrets(&a);
+	return st;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int run_merge(int argc, char **argv, w2c_cli *cli)
+{
+	ux_args a = { 0 };
+	w2c_error err;
+	char *in = NULL, *xml = NULL;
+	size_t in_len = 0, len = 0;
+	int st = parse_args(argc, argv, cli, "unattend merge", &a);
+
+	if (st >= 0)
+		return st;
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, "unattend merge", "needs exactly one input file");
+	if (!a.output)
+		return cli_usage_error(cli, "unattend merge", "needs -o OUT.xml");
+	if (same_file(argv[optind], a.output))
+		return cli_usage_error(cli, "unattend merge", "would overwrite its input %s; write "
+				       "to another file", argv[optind]);
+	a.o.merge_disk = a.o.merge_disk || a.cloud_set;
+	if (load_secrets(&a, &err) || w2c_read_file(argv[optind], 16 << 20, &in, &in_len, &err) ||
+	    w2c_unattend_merge(in, in_len, argv[optind], &a.o, &xml, &len, &err)) {
+		free_secrets(&a);
+		free(in);
+		return cli_fail(cli, &err);
+	}
+	st = write_result(cli, a.output, xml, len);
+	OPENSSL_cleanse(xml, len);
+	free(xml);
+	free(in);
+	free_secrets(&a);
+	return st;
+}
+
+static void print_report(w2c_cli *cli, const char *file, const w2c_lint_report *r)
+{
+	if (cli->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < r->n; i++) {
+			const w2c_finding *f = &r->items[i];
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "rule", f->rule,
+				"severity", w2c_severity_name(f->severity), "xpath", f->xpath,
+				"line", (json_int_t)f->line, "message", f->message, "fix", f->fix));
+		}
+		cli_print_json(json_pack("{s:s,s:b,s:I,s:I,s:o}", "file", file, "ok", r->errors == 0,
+					 "errors", (json_int_t)r->errors, "warnings",
+					 (json_int_t)r->warnings, "findings", arr));
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const w2c_finding *f = &r->items[i];
+		if (f->severity == W2C_SEV_INFO && !cli->verbose)
+			continue;
+		printf("%s:%ld: %s: [%s] %s\n    at %s\n    fix: %s\n", file, f->line,
+		       w2c_severity_name(f->severity), f->rule, f->message, f->xpath, f->fix);
+	}
+	printf("%s: %zu error(s), %zu warning(s)\n", file, r->errors, r->warnings);
+}
+
+static w2c_code open_target(const char *iso, w2c_media **m, w2c_unattend_target *t,
+			    const w2c_edition ***eds, w2c_error *err)
+{
+	w2c_code rc = w2c_media_open(iso, NULL, m, err);
+	size_t n;
+
+	if (rc)
+		return rc;
+	n = w2c_media_edition_count(*m);
+	*eds = calloc(n ? n : 1, sizeof **eds);
+	if (!*eds)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		(*eds)[i] = w2c_media_edition(*m, i);
+	t->root = w2c_media_root(*m);
+	t->editions = *eds;
+	t->n_editions = n;
+	return W2C_OK;
+}
+
+static int run_lint(int argc, char **argv, w2c_cli *cli)
+{
+	ux_args a = { 0 };
+	w2c_lint_options lo = { 0 };
+	w2c_unattend_target t = { 0 };
+	w2c_lint_report r;
+	w2c_media *m = NULL;
+	const w2c_edition **eds = NULL;
+	w2c_error err;
+	char *data = NULL;
+	size_t len = 0;
+	int st = parse_args(argc, argv, cli, "unattend lint", &a);
+
+	if (st >= 0)
+		return st;
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, "unattend lint", "needs exactly one answer file");
+	lo.firmware_set = a.firmware_set;
+	lo.firmware = a.o.firmware;
+	lo.cloud_set = a.cloud_set;
+	lo.cloud = a.o.cloud;
+	if (a.for_iso) {
+		if (open_target(a.for_iso, &m, &t, &eds, &err)) {
+			w2c_media_free(m);
+			free(eds);
+			return cli_fail(cli, &err);
+		}
+		lo.target = &t;
+	}
+	if (w2c_read_file(argv[optind], 16 << 20, &data, &len, &err) ||
+	    w2c_unattend_lint(data, len, &lo, &r, &err)) {
+		free(data);
+		free(eds);
+		w2c_media_free(m);
+		return cli_fail(cli, &err);
+	}
+	print_report(cli, argv[optind], &r);
+	st = r.errors ? w2c_exit_status(W2C_ERR_VIOLATIONS) : 0;
+	w2c_lint_report_free(&r);
+	free(data);
+	free(eds);
+	w2c_media_free(m);
+	return st;
+}
+
+int cmd_unattend(int argc, char **argv, w2c_cli *cli)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		if (argc < 2)
+			return cli_usage_error(cli, "unattend", "needs a subcommand: new, merge or lint");
+		return cli_help(help_text);
+	}
+	if (!strcmp(argv[1], "new"))
+		return run_new(argc - 1, argv + 1, cli);
+	if (!strcmp(argv[1], "merge"))
+		return run_merge(argc - 1, argv + 1, cli);
+	if (!strcmp(argv[1], "lint"))
+		return run_lint(argc - 1, argv + 1, cli);
+	return cli_usage_error(cli, "unattend", "'%s' is not new, merge or lint", argv[1]);
+}

@@ -1,0 +1,177 @@
+/* Shared option handling, catalog loading and coverage output of the driver subcommands. */
+#include "drvcli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void list_add(const char ***list, size_t *n, const char *s)
+{
+	const char **l = realloc(*list, (*n + 2) * sizeof *l);
+	if (!l)
+		abort(); /* argv-sized: cannot happen in practice */
+	*list = l;
+	l[(*n)++] = s;
+	l[*n] = NULL;
+}
+
+static void list_del(const char **list, size_t *n, const char *s)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (strcasecmp(list[i], s))
+			list[w++] = list[i];
+	*n = w;
+	if (list)
+		list[w] = NULL;
+}
+
+void drv_args_init(drv_args *a)
+{
+	memset(a, 0, sizeof *a);
+	for (const char *const *w = w2c_driver_default_wanted(); *w; w++)
+		list_add(&a->wanted, &a->n_wanted, *w);
+}
+
+void drv_args_free(drv_args *a)
+{
+	free(a->srcs), free(a->wanted), free(a->editions);
+}
+
+int drv_option(drv_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case DRV_OPT_EDITION: list_add(&a->editions, &a->n_editions, arg); return 1;
+	case DRV_OPT_SOURCE: list_add(&a->srcs, &a->n_srcs, arg); return 1;
+	case DRV_OPT_DRIVER:
+		if (!strcmp(arg, "*"))
+			a->n_wanted = 0;
+		list_add(&a->wanted, &a->n_wanted, arg);
+		return 1;
+	case DRV_OPT_NO_DRIVER: list_del(a->wanted, &a->n_wanted, arg); return 1;
+	default: return 0;
+	}
+}
+
+w2c_code drv_load_catalog(const drv_args *a, w2c_cli *cli, w2c_driver_catalog **out, w2c_error *err)
+{
+	w2c_driver_catalog *c = w2c_driver_catalog_new();
+	if (!c)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < a->n_srcs; i++) {
+		w2c_driver_source *s;
+		w2c_code rc = w2c_driver_source_open(a->srcs[i], &cli->log, &s, err);
+		if (!rc)
+			rc = w2c_driver_catalog_add(c, s, err);
+		if (rc) {
+			w2c_driver_catalog_free(c);
+			return rc;
+		}
+	}
+	*out = c;
+	return W2C_OK;
+}
+
+const w2c_edition **drv_pick_editions(w2c_media *m, const drv_args *a, w2c_error *err)
+{
+	size_t n = w2c_media_edition_count(m), k = 0;
+	const w2c_edition **out = calloc(n + 1, sizeof *out);
+	if (!out) {
+		w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const w2c_edition *e = w2c_media_edition(m, i);
+		bool want = !a->n_editions;
+		for (size_t j = 0; j < a->n_editions; j++) {
+			char *end;
+			unsigned long idx = strtoul(a->editions[j], &end, 10);
+			want |= (!*end && idx == e->index) || (e->name && !strcasecmp(e->name, a->editions[j])) ||
+				(e->display_name && !strcasecmp(e->display_name, a->editions[j]));
+		}
+		if (want)
+			out[k++] = e;
+	}
+	if (!k) {
+		free(out);
+		w2c_set_error(err, n ? W2C_ERR_USAGE : W2C_ERR_INVALID_INPUT, "%s: %s", w2c_media_path(m),
+			      n ? "no edition matches --edition" : "no install.wim/esd editions found");
+		return NULL;
+	}
+	return out;
+}
+
+w2c_code drv_select_all(const w2c_driver_catalog *c, const w2c_edition **eds, const drv_args *a,
+			w2c_edition_selection **out, size_t *n, w2c_error *err)
+{
+	w2c_select_options so = { .wanted = a->wanted };
+	size_t k = 0;
+	while (eds[k])
+		k++;
+	*out = calloc(k + 1, sizeof **out);
+	*n = 0;
+	if (!*out)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < k; i++) {
+		w2c_code rc = w2c_driver_select(c, eds[i], &so, &(*out)[i], err);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+	return W2C_OK;
+}
+
+void drv_print_coverage(const w2c_edition_selection *s)
+{
+	printf("edition %u: %s (%s, build %u) -> %s/%s\n", s->edition->index,
+	       s->edition->name ? s->edition->name : "?", s->edition->arch ? s->edition->arch : "?",
+	       s->edition->build, s->supported ? s->folders.folders[0] : "-",
+	       s->folders.arch_folder ? s->folders.arch_folder : "-");
+	for (size_t i = 0; i < s->n_choices; i++) {
+		const w2c_driver_choice *c = &s->choices[i];
+		if (c->reason == W2C_SEL_CHOSEN)
+			printf("  %-14s %-28s %-18s %s\n", c->driver, c->entries[0]->dir,
+			       c->entries[0]->pkg->driver_version ? c->entries[0]->pkg->driver_version : "-",
+			       c->detail);
+		else
+			printf("  %-14s none: %s (%s)\n", c->driver, w2c_select_reason_name(c->reason), c->detail);
+	}
+}
+
+json_t *drv_coverage_json(const w2c_edition_selection *s)
+{
+	json_t *d = json_array();
+	for (size_t j = 0; j < s->n_choices; j++) {
+		const w2c_driver_choice *ch = &s->choices[j];
+		const w2c_driver_entry *e = ch->n_entries ? ch->entries[0] : NULL;
+		json_t *infs = json_array();
+		for (size_t k = 0; k < ch->n_entries; k++)
+			json_array_append_new(infs, json_string(ch->entries[k]->inf));
+		json_array_append_new(d, json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s,s:b,s:o}", "driver",
+			ch->driver, "status", w2c_select_reason_name(ch->reason), "os_folder", ch->folder,
+			"folder", e ? e->dir : NULL, "version", e ? e->pkg->driver_version : NULL,
+			"detail", ch->detail, "boot_critical", w2c_driver_is_boot_critical(ch->driver),
+			"infs", infs));
+	}
+	return json_pack("{s:i,s:s?,s:s?,s:i,s:s?,s:o,s:b}", "index", (int)s->edition->index, "name",
+			 s->edition->name, "arch", s->edition->arch, "build", (int)s->edition->build,
+			 "os_folder", s->supported ? s->folders.folders[0] : NULL, "drivers", d,
+			 "missing_boot_critical", s->missing_boot_critical);
+}
+
+size_t drv_report_missing(const w2c_edition_selection *s, size_t n)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i].missing_boot_critical)
+			continue;
+		bad++;
+		for (size_t j = 0; j < s[i].n_choices; j++)
+			if (s[i].choices[j].reason != W2C_SEL_CHOSEN &&
+			    w2c_driver_is_boot_critical(s[i].choices[j].driver))
+				fprintf(stderr, "win2cloud: error: edition %u (%s): boot-critical driver %s: %s (%s)\n",
+					s[i].edition->index, s[i].edition->name ? s[i].edition->name : "?",
+					s[i].choices[j].driver, w2c_select_reason_name(s[i].choices[j].reason),
+					s[i].choices[j].detail);
+	}
+	return bad;
+}

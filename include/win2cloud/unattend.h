@@ -1,0 +1,176 @@
+/*
+ * win2cloud/unattend.h - Windows answer files (autounattend.xml): generate,
+ * merge into a user's file, lint, and place on the media.
+ *
+ * Facts: windows-media spec §5 (structure, identities, validator checklist)
+ * and cloud-api spec §4.7 (password rule, via win2cloud/password.h).
+ * Every call parses with libxml2 without network access or entity
+ * expansion.  No call ever puts a password, a product key or a credential
+ * into an error message, a log line or a lint finding.
+ */
+#ifndef WIN2CLOUD_UNATTEND_H
+#define WIN2CLOUD_UNATTEND_H
+
+#include "win2cloud.h"
+#include "win2cloud/media.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The answer-file namespaces and component identity (spec §5.2). */
+#define W2C_UNATTEND_NS "urn:schemas-microsoft-com:unattend"
+#define W2C_UNATTEND_WCM_NS "http://schemas.microsoft.com/WMIConfig/2002/State"
+#define W2C_UNATTEND_XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define W2C_UNATTEND_TOKEN "31bf3856ad364e35"
+/** Folder at the media root that Setup scans for drivers (spec §4a). */
+#define W2C_WINPE_DRIVER_DIR "$WinPEDriver$"
+
+/** Firmware the install boots with; decides MBR (BIOS) or GPT+ESP (UEFI). */
+typedef enum w2c_firmware { W2C_FIRMWARE_BIOS, W2C_FIRMWARE_UEFI } w2c_firmware;
+
+/**
+ * Cloud profile: where the installer's target disk is.  On Huawei Cloud / OTC
+ * the temporary ISO server has exactly a system disk and one data disk and
+ * Windows goes onto the data disk (cloud-api §4.1), taken here as DiskID 1
+ * (second disk enumerated by WinPE; an inference, hence lint warns only).
+ * OpenStack (Nova: ISO + one blank volume) and generic use DiskID 0.
+ */
+typedef enum w2c_cloud_profile {
+	W2C_CLOUD_HUAWEI,
+	W2C_CLOUD_OTC,
+	W2C_CLOUD_OPENSTACK,
+	W2C_CLOUD_GENERIC,
+} w2c_cloud_profile;
+
+/** Parse "huawei", "otc", "openstack", "generic"; W2C_ERR_USAGE otherwise. */
+w2c_code w2c_cloud_profile_parse(const char *s, w2c_cloud_profile *out, w2c_error *err);
+/** DiskID Windows is installed onto for @p (1 for huawei/otc, else 0). */
+int w2c_cloud_profile_disk(w2c_cloud_profile p);
+
+/**
+ * What `unattend new` writes and what `unattend merge` sets.  For merge, a
+ * NULL/unset field means "leave the user's file alone there".
+ */
+typedef struct w2c_unattend_options {
+	const char *arch;            /**< processorArchitecture; NULL = amd64 (merge: the file's) */
+	w2c_firmware firmware;       /**< disk layout for `new` */
+	int disk;                    /**< target DiskID; -1 = the profile's default */
+	w2c_cloud_profile cloud;     /**< default W2C_CLOUD_HUAWEI (0) */
+	const char *image_index;     /**< "/IMAGE/INDEX" value, e.g. "4"; or NULL */
+	const char *image_name;      /**< "/IMAGE/NAME" value; or NULL */
+	const char *admin_password;  /**< checked against the image rule; never logged */
+	bool password_plain;         /**< PlainText true instead of the obfuscated form */
+	const char *locale;          /**< e.g. "en-US"; NULL = en-US (merge: untouched) */
+	const char *timezone;        /**< Windows time zone id; NULL = UTC (merge: untouched) */
+	const char *product_key;     /**< XXXXX-XXXXX-XXXXX-XXXXX-XXXXX or NULL */
+	const char *computer_name;   /**< NULL = "*" (random; merge: untouched) */
+	bool rdp;                    /**< RDP on, NLA on, "Remote Desktop" firewall group */
+	bool driver_paths;           /**< DriverPaths to $WinPEDriver$ on every drive letter */
+	bool merge_disk;             /**< merge only: rewrite DiskID of Disk and InstallTo */
+} w2c_unattend_options;
+
+/** Defaults: amd64, BIOS, profile huawei, disk -1, nothing else set. */
+void w2c_unattend_options_init(w2c_unattend_options *o);
+
+/**
+ * The candidate DriverPaths: "D:\$WinPEDriver$" ... "Z:\$WinPEDriver$"
+ * except X: (the WinPE RAM disk).  The install ISO's letter depends on the
+ * disk count and device order (spec §4b), so every letter is listed rather
+ * than guessed; Setup searches each path's subfolders.  Returns the count;
+ * fills @out (static strings) when not NULL.
+ */
+size_t w2c_unattend_driver_paths(const char **out, size_t max);
+
+/**
+ * Write a complete autounattend.xml (spec §5.3, §5.4) into a new UTF-8
+ * buffer *@xml of *@len bytes (caller frees).  The password, if any, must
+ * meet the cloud image rule: W2C_ERR_VIOLATIONS names the rule that failed.
+ */
+w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t *len,
+			       w2c_error *err);
+
+/**
+ * Add or update only what the options ask for (password, RDP, DriverPaths,
+ * edition, product key, time zone, computer name, locale, disk) in the
+ * answer file @in (@in_len bytes, named @name in messages) and leave every
+ * other node as it was: same components, order, comments, namespaces,
+ * whitespace; CRLF line ends are kept.  W2C_ERR_INVALID_INPUT when @in is
+ * not a well-formed answer file.
+ */
+w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,
+			    const w2c_unattend_options *o, char **xml, size_t *len,
+			    w2c_error *err);
+
+/** Obfuscate @password as Setup does: base64(UTF-16LE(password + @suffix)). */
+char *w2c_unattend_password_encode(const char *password, const char *suffix);
+/**
+ * Reverse w2c_unattend_password_encode(): NULL when @value is not base64 of
+ * UTF-16LE text ending in @suffix (e.g. "AdministratorPassword", "Password").
+ */
+char *w2c_unattend_password_decode(const char *value, const char *suffix);
+
+/* ---- lint ---- */
+
+enum w2c_severity { W2C_SEV_INFO, W2C_SEV_WARNING, W2C_SEV_ERROR };
+
+/** One lint finding; never contains a secret. */
+typedef struct w2c_finding {
+	const char *rule;          /**< stable id, e.g. "disk.extend" */
+	enum w2c_severity severity;
+	char *xpath;               /**< local names, e.g. /unattend/settings[@pass='windowsPE']/... */
+	long line;                 /**< 1-based source line, 0 if unknown */
+	char *message;
+	char *fix;                 /**< how to fix it */
+} w2c_finding;
+
+typedef struct w2c_lint_report {
+	w2c_finding *items;
+	size_t n, cap;
+	size_t errors, warnings;
+} w2c_lint_report;
+
+/** Media the answer file is meant for (`lint --for ISO`). */
+typedef struct w2c_unattend_target {
+	const w2c_node *root;              /**< media tree, or NULL */
+	const w2c_edition *const *editions; /**< install images, or NULL */
+	size_t n_editions;
+} w2c_unattend_target;
+
+typedef struct w2c_lint_options {
+	const w2c_unattend_target *target; /**< NULL: no media checks */
+	bool firmware_set;                 /**< check the layout against @firmware */
+	w2c_firmware firmware;
+	bool cloud_set;                    /**< check InstallTo against @cloud's disk */
+	w2c_cloud_profile cloud;
+} w2c_lint_options;
+
+/**
+ * Lint the answer file @data (@len bytes).  Problems with the file are
+ * findings (a file that is not XML is one "xml.parse" error), so this
+ * returns W2C_OK unless memory runs out; the caller decides the exit status
+ * from @report->errors.  Free with w2c_lint_report_free().
+ */
+w2c_code w2c_unattend_lint(const char *data, size_t len, const w2c_lint_options *o,
+			   w2c_lint_report *report, w2c_error *err);
+void w2c_lint_report_free(w2c_lint_report *r);
+/** "info", "warning", "error". */
+const char *w2c_severity_name(enum w2c_severity s);
+
+/* ---- media ---- */
+
+/**
+ * Put @xml (@len bytes) at the media root as "autounattend.xml", replacing
+ * any existing root answer file whatever its case; *@replaced (may be NULL)
+ * tells whether one was there.
+ */
+w2c_code w2c_unattend_put(w2c_node *root, const char *xml, size_t len, bool *replaced,
+			  w2c_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

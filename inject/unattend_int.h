@@ -1,0 +1,98 @@
+/* Internal helpers shared by the answer-file generator, merger and linter. */
+#ifndef W2C_INJECT_UNATTEND_INT_H
+#define W2C_INJECT_UNATTEND_INT_H
+
+#include "win2cloud/unattend.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdbool.h>
+
+/* The seven configuration passes, as bits. */
+enum ux_pass {
+	UX_WINDOWSPE = 1 << 0,
+	UX_OFFLINESERVICING = 1 << 1,
+	UX_GENERALIZE = 1 << 2,
+	UX_SPECIALIZE = 1 << 3,
+	UX_AUDITSYSTEM = 1 << 4,
+	UX_AUDITUSER = 1 << 5,
+	UX_OOBESYSTEM = 1 << 6,
+};
+
+/* Bit of a pass name (exact case, as Setup requires), 0 if unknown. */
+unsigned ux_pass_bit(const char *name);
+/* Passes a known component is valid in; 0 if not in our table.  *strict
+ * says the spec names it (error when misplaced), else a warning. */
+unsigned ux_component_passes(const char *name, bool *strict);
+bool ux_arch_valid(const char *arch);
+
+/* Parse @data without network or entity expansion; NULL with @msg filled
+ * ("line N: ...") when not well-formed.  *ns_ok is false when a prefix was
+ * undeclared. */
+xmlDocPtr ux_parse(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+		   bool *ns_ok);
+/* Serialize as the input was: its encoding when UTF-8, CRLF when @crlf. */
+w2c_code ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err);
+
+/* Element helpers; names are local names, compared exactly. */
+bool ux_is(const xmlNode *n, const char *local);
+xmlNodePtr ux_child(const xmlNode *parent, const char *local);
+xmlNodePtr ux_next(xmlNodePtr from, const char *local); /* next sibling named @local */
+/* Trimmed text of an element (new string) or NULL when absent. */
+char *ux_text(const xmlNode *n);
+char *ux_child_text(const xmlNode *parent, const char *local);
+const char *ux_attr(const xmlNode *n, const char *name); /* no namespace; borrowed */
+/* wcm:@local of @n; new string or NULL. */
+char *ux_wcm_attr(const xmlNode *n, const char *local);
+
+/* The settings block for @pass, or NULL. */
+xmlNodePtr ux_settings(xmlNodePtr root, const char *pass);
+/* The component @name for @arch in @settings (arch NULL: any), or NULL. */
+xmlNodePtr ux_component(xmlNodePtr settings, const char *name, const char *arch);
+
+/* Appending with indentation that follows the surrounding document. */
+typedef struct ux_editor {
+	xmlDocPtr doc;
+	xmlNsPtr ns;      /* unattend namespace of the root */
+	const char *unit; /* one level of indentation */
+	bool pretty;      /* false when the file has no whitespace layout */
+} ux_editor;
+
+void ux_editor_init(ux_editor *ed, xmlDocPtr doc);
+/* Append a new element @local (with @text if not NULL) as last child of @parent. */
+xmlNodePtr ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
+/* The child @local of @parent, appended when missing. */
+xmlNodePtr ux_ensure(ux_editor *ed, xmlNodePtr parent, const char *local);
+/* Set the text content of the child @local (created when missing). */
+xmlNodePtr ux_set(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
+/* Set wcm:@local="@value" on @n, declaring wcm where needed. */
+void ux_set_wcm(xmlNodePtr n, const char *local, const char *value);
+/* Settings block / component, created at the right place when missing. */
+xmlNodePtr ux_ensure_settings(ux_editor *ed, const char *pass);
+xmlNodePtr ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const char *name,
+			       const char *arch);
+
+/* Shared generation parts, also used by merge. */
+void ux_build_driver_paths(ux_editor *ed, xmlNodePtr component);
+void ux_build_admin_password(ux_editor *ed, xmlNodePtr shell_setup, const char *password,
+			     bool plain);
+void ux_build_rdp(ux_editor *ed, xmlNodePtr specialize, const char *arch);
+w2c_code ux_check_options(const w2c_unattend_options *o, w2c_error *err);
+
+/* Lint state shared by unattend_lint.c and unattend_lint_setup.c. */
+typedef struct ux_lint {
+	w2c_lint_report *r;
+	const w2c_lint_options *o;
+	const w2c_unattend_target *t; /* NULL without --for */
+	const char *image_arch;       /* arch of the selected edition(s), or NULL */
+	bool oom;
+} ux_lint;
+
+void ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const xmlNode *at,
+	       const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Disk layout, InstallTo and image selection of one Microsoft-Windows-Setup. */
+void ux_lint_setup(ux_lint *lc, xmlNodePtr setup);
+/* The editions the selector of @setup picks (all when none); sets lc->image_arch. */
+void ux_lint_resolve_arch(ux_lint *lc, xmlNodePtr root);
+
+#endif

@@ -1,0 +1,69 @@
+#!/bin/bash
+# unattend CLI on every third-party answer file: lint never crashes (exit 0 or 3,
+# valid JSON), merge output lints and keeps the file, secrets stay out of every
+# output; new refuses weak passwords and passwords on argv; exit codes.
+set -uo pipefail
+: "${W2C:?}"
+# Defaults for when ctest does not pass the whole environment.
+W2C_CORPUS=${W2C_CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/corpus}
+dir=$W2C_CORPUS/unattend
+[ -d "$dir" ] || { echo "SKIP: no answer-file corpus at $dir"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+pw='Kx7!mQ2-vLp9'
+printf '%s\n' "$pw" > "$work/pw"; chmod 600 "$work/pw"
+
+n=0
+while IFS= read -r -d '' f; do
+	n=$((n + 1))
+	"$W2C" unattend lint "$f" > "$work/lint.txt" 2>&1; rc=$?
+	[ $rc = 0 ] || [ $rc = 3 ] || bad "lint $f exited $rc"
+	"$W2C" --json unattend lint "$f" > "$work/lint.json" 2>/dev/null
+	grep -q '"findings"' "$work/lint.json" || bad "lint --json $f: no findings array"
+	"$W2C" -q unattend merge "$f" -o "$work/m.xml" --admin-password-file "$work/pw" --rdp --driver-paths \
+		> "$work/merge.txt" 2>&1 || bad "merge $f exited $?"
+	"$W2C" unattend lint "$work/m.xml" > "$work/lint2.txt" 2>&1; rc=$?
+	[ $rc = 0 ] || [ $rc = 3 ] || bad "lint of merged $f exited $rc"
+	grep -q 'password.length\|password.classes\|password.encoding' <(grep -A1 'AdministratorPassword' "$work/lint2.txt" | grep error) &&
+		bad "merged $f: Administrator password still flagged"
+	cat "$work"/*.txt "$work/lint.json" | grep -qF "$pw" && bad "password leaked in output for $f"
+	grep -qF "$pw" "$work/m.xml" && bad "password in clear in merged $f"
+	[ "$(stat -c %a "$work/m.xml")" = 600 ] || bad "merged file mode is not 600"
+done < <(find "$dir" -type f -print0)
+[ $n -ge 50 ] || bad "only $n corpus files"
+
+# new: weak password refused with the rule, exit 3; argv password impossible.
+printf 'vagrant\n' > "$work/weak"; chmod 600 "$work/weak"
+"$W2C" unattend new --admin-password-file "$work/weak" -o "$work/x.xml" 2> "$work/err"; rc=$?
+[ $rc = 3 ] || bad "weak password: exit $rc, want 3"
+grep -q 'password.length' "$work/err" || bad "weak password: rule not named: $(cat "$work/err")"
+grep -q vagrant "$work/err" && bad "weak password echoed"
+[ -e "$work/x.xml" ] && bad "output written despite refusal"
+"$W2C" unattend new --admin-password "$pw" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || bad "--admin-password on argv: exit $rc, want 2"
+chmod 644 "$work/pw"
+"$W2C" unattend new --admin-password-file "$work/pw" >/dev/null 2> "$work/err"; rc=$?
+[ $rc = 4 ] || bad "world-readable password file: exit $rc, want 4"
+chmod 600 "$work/pw"
+W2C_TEST_PW=$pw "$W2C" unattend new --admin-password-env W2C_TEST_PW --edition 2 -o "$work/env.xml" 2>/dev/null ||
+	bad "password from env refused"
+printf '%s\n' "$pw" | "$W2C" unattend new --admin-password-stdin --edition 2 --firmware uefi --rdp -o "$work/stdin.xml" 2>/dev/null ||
+	bad "password from stdin refused"
+for f in env stdin; do
+	"$W2C" unattend lint --firmware $( [ $f = stdin ] && echo uefi || echo bios ) --cloud huawei "$work/$f.xml" > "$work/l.txt" ||
+		bad "generated $f.xml fails lint: $(cat "$work/l.txt")"
+done
+"$W2C" unattend lint --firmware bios "$work/stdin.xml" > /dev/null; rc=$?
+[ $rc = 3 ] || bad "UEFI layout linted for BIOS: exit $rc, want 3"
+"$W2C" unattend lint /nonexistent.xml 2>/dev/null; rc=$?
+[ $rc = 4 ] || bad "missing file: exit $rc, want 4"
+cp "$work/env.xml" "$work/in.xml"
+"$W2C" unattend merge "$work/in.xml" -o "$work/in.xml" --rdp 2>/dev/null; rc=$?
+[ $rc = 2 ] || bad "merge onto its input: exit $rc, want 2"
+cmp -s "$work/env.xml" "$work/in.xml" || bad "merge modified its input"
+"$W2C" unattend merge /etc/hostname -o "$work/h.xml" 2>/dev/null; rc=$?
+[ $rc = 4 ] || bad "merge of non-XML: exit $rc, want 4"
+[ $fail = 0 ] && echo "ok: $n corpus files linted and merged"
+exit $fail
