@@ -6,7 +6,7 @@
 #   start  install missing packages (scripts/setup.sh lists them too), write configs and rings under
 #          $W2C_SWIFT_STATE, start memcached + object/container/account/proxy, wait until healthy,
 #          create the test bucket, write $W2C_SWIFT_STATE/s3.env
-#   stop   TERM the PIDs this script started (KILL after 10 s)
+#   stop   TERM the PIDs this script started (KILL after 10 s); stop-clean also deletes the objects
 # Ports: W2C_S3_PORT (18080) proxy/S3, +1 object, +2 container, +3 account, +4 memcached.
 # S3 credentials: access key "w2c:ci" (the ':' is tempauth's account:user), secret $SECRET below: a
 # distinctive string so that tests can grep every output for it.
@@ -194,11 +194,12 @@ do_stop() {
 case "$CMD" in
 start) do_start ;;
 stop) do_stop ;;
+stop-clean) do_stop; rm -rf "$S/node" ;;   # ctest cleanup: the uploaded test objects go too
 stop-proxy) stop_one swift-proxy ;;      # for the "server gone mid-upload" test
 start-proxy) mkdir -p "$RUN" "$LOG"; start_proxy ;;
 status) for f in "$RUN"/*.pid; do [ -e "$f" ] || continue; n=$(basename "$f" .pid)
 	alive "$n" && echo "$n running $(cat "$f")" || echo "$n dead"; done ;;
 env) cat "$STATE/s3.env" ;;
 reset) do_stop; rm -rf "$STATE" ;;
-*) die "usage: $0 start|stop|stop-proxy|start-proxy|status|env|reset" ;;
+*) die "usage: $0 start|stop|stop-clean|stop-proxy|start-proxy|status|env|reset" ;;
 esac
