@@ -35,6 +35,7 @@ static const struct command commands[] = {
 	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
 	{ "inject", cmd_inject, "place the right virtio-win/VMTools drivers per edition under $WinPEDriver$ and rebuild" },
 	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
+	{ "upload", cmd_upload, "upload a file to OBS / S3 / a directory: multipart, resumable, verified" },
 	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };

@@ -1,0 +1,39 @@
+/* State of one upload run, shared by cloud/upload.c and cloud/upload_parts.c. */
+#ifndef W2C_CLOUD_UPLOAD_INT_H
+#define W2C_CLOUD_UPLOAD_INT_H
+
+#include "cloud/checkpoint.h"
+#include "cloud/store.h"
+#include "cloud/upload_hash.h"
+
+#include <pthread.h>
+
+typedef struct w2c_upjob {
+	const w2c_upload_options *o;
+	w2c_store st;
+	int fd;
+	uint64_t size, part_size;
+	int64_t mtime_ns;
+	unsigned nparts;
+	w2c_hashes hs;
+	w2c_checkpoint cp;       /* valid when cp.upload_id is set */
+	char *cp_path;
+	pthread_mutex_t lock;    /* guards everything below and progress reports */
+	unsigned next;           /* next part index to consider */
+	bool stop;
+	w2c_code rc;
+	w2c_error err;
+	uint64_t done_bytes;
+	uint64_t inflight[64];
+	unsigned sent;
+	unsigned parts_done;     /* already there + sent */
+} w2c_upjob;
+
+/* Send every part whose checkpoint ETag is empty, o->parallel at a time. */
+w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
+/* Rewrite the checkpoint file atomically (call with j->lock held or single-threaded). */
+w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
+/* Length of part index @k. */
+uint64_t w2c_upload_part_len(const w2c_upjob *j, unsigned k);
+
+#endif

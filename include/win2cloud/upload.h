@@ -1,0 +1,99 @@
+/*
+ * win2cloud/upload.h - upload one file to object storage, verified and
+ * resumable: OBS (obs://BUCKET/KEY), any S3 endpoint (s3://BUCKET/KEY), or
+ * a directory (file:///DIR/KEY).
+ *
+ * How it works:
+ *  1. One hashing pass over the file computes the SHA-256 of the whole file
+ *     and the MD5 of every part (and each part's SHA-256 when the payload is
+ *     signed), in parallel.
+ *  2. The object is created with x-amz-meta-sha256 = that SHA-256 and the
+ *     storage class (default STANDARD).  Files of one part are PUT once;
+ *     larger files go multipart, @parallel parts at a time, each with
+ *     Content-MD5 (the server refuses bytes that differ from what was
+ *     hashed, so a file changed between the passes cannot slip through).
+ *  3. Every part's ETag must equal its MD5 and the final ETag must equal
+ *     md5(md5_1 .. md5_N)-N; then HEAD checks size, storage class and, with
+ *     verify, the SHA-256 metadata and ETag.
+ *  4. A checkpoint FILE.w2c-upload-<id>.json (beside the file, or in
+ *     $W2C_STATE_DIR when set) holds the upload id, part size, done parts
+ *     and the file's identity (size, mtime, a sample hash); it is rewritten
+ *     atomically after every part.  A re-run lists the parts on the server
+ *     and sends only what is missing; a changed file aborts the old upload
+ *     and starts over.  A finished upload whose object has the same size and
+ *     SHA-256 is not sent again.
+ */
+#ifndef WIN2CLOUD_UPLOAD_H
+#define WIN2CLOUD_UPLOAD_H
+
+#include "win2cloud.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define W2C_UPLOAD_MIN_PART (5ull << 20)      /**< S3's minimum for non-last parts */
+#define W2C_UPLOAD_MAX_PART (5ull << 30)      /**< 5 GiB */
+#define W2C_UPLOAD_MAX_PARTS 10000u
+#define W2C_UPLOAD_DEFAULT_PART (8ull << 20)
+
+typedef struct w2c_upload_options {
+	const char *file;
+	const char *url;              /**< obs://B/K, s3://B/K or file:///DIR/KEY */
+	const char *endpoint;         /**< required for s3://; obs:// defaults to https://obs.REGION.otc.t-systems.com */
+	const char *region;           /**< signing region; obs:// default from the profile */
+	const char *profile;          /**< credentials file profile (NULL: environment, then "default") */
+	const char *credentials_file; /**< NULL = default path (see credentials.h) */
+	const char *ca_bundle;        /**< PEM CA file for TLS; NULL = system store */
+	bool virtual_hosted;          /**< s3:// only: bucket in the host name (obs:// always is) */
+	int payload_signing;          /**< 1 sign SHA-256 of each part, 0 UNSIGNED-PAYLOAD, -1 default
+				       *   (signed for obs://, unsigned for s3://; Content-MD5 always) */
+	uint64_t part_size;           /**< 0 = max(8 MiB, ceil(size/1000)) rounded up to 1 MiB */
+	unsigned parallel;            /**< parts in flight, default 4 */
+	const char *storage_class;    /**< default "STANDARD" */
+	bool verify;                  /**< HEAD the object and compare size, SHA-256 metadata, ETag */
+	bool abort;                   /**< abort the checkpointed upload and delete the checkpoint */
+	int max_retries;              /**< per request; 0 = default (6) */
+	const w2c_logger *log;
+	const w2c_progress *progress; /**< stages "hash" and "upload"; item "part N/M" */
+} w2c_upload_options;
+
+typedef struct w2c_upload_result {
+	char url[1200];       /**< the target as given */
+	uint64_t size;
+	uint64_t part_size;
+	unsigned parts;       /**< 1 for a single PUT */
+	unsigned parts_sent;  /**< this run (resume sends fewer) */
+	char etag[81];
+	char sha256[65];
+	char storage_class[32];
+	char upload_id[256];  /**< multipart only */
+	double seconds;       /**< wall time of this run */
+	double mib_per_s;     /**< size / seconds */
+	bool skipped;         /**< identical object already there: nothing sent */
+	bool resumed;         /**< continued an interrupted upload */
+	bool verified;        /**< the verify HEAD matched */
+	bool aborted;         /**< --abort did abort an upload */
+} w2c_upload_result;
+
+/** Default part size for @size bytes. */
+uint64_t w2c_upload_part_size(uint64_t size);
+
+/**
+ * Upload (or abort) as described above.  Errors: W2C_ERR_USAGE (bad URL,
+ * part size), W2C_ERR_NOT_FOUND / W2C_ERR_IO (the file), W2C_ERR_AUTH
+ * (credentials missing, refused: names the key, its source and the
+ * endpoint), W2C_ERR_NETWORK (no answer after retries; resumable),
+ * W2C_ERR_REMOTE (the server refused), W2C_ERR_VIOLATIONS (a verification
+ * failed: ETag, size, storage class, SHA-256), W2C_ERR_INTERRUPTED (stopped
+ * by the progress callback; the checkpoint stays, re-run to resume).
+ */
+w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+# Shared by tests/integration/test_upload_*.sh (sourced; not a test itself).
+# Needs the Swift fixture (tests/services/swift.sh, started by ctest) and $W2C.
+set -euo pipefail
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH   # Debian's python3/aws, not shims
+SWIFT_ENV=${W2C_SWIFT_STATE:-/tmp/w2c-swift-$(id -u)-${W2C_S3_PORT:-18080}}/s3.env
+if [ ! -f "$SWIFT_ENV" ]; then
+	echo "SKIP: Swift s3api is not running ($SWIFT_ENV missing; tests/services/swift.sh start)"
+	exit 77
+fi
+# shellcheck disable=SC1090
+. "$SWIFT_ENV"
+curl -sf -o /dev/null "$W2C_S3_ENDPOINT/healthcheck" || { echo "SKIP: Swift at $W2C_S3_ENDPOINT does not answer"; exit 77; }
+export AWS_ACCESS_KEY_ID=$W2C_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$W2C_S3_SECRET
+unset AWS_SESSION_TOKEN W2C_PROFILE
+T=$(mktemp -d /tmp/w2c-upload-test.XXXXXX)
+export W2C_CREDENTIALS_FILE=$T/no-credentials-file
+ALL_OUT=$T/all-output.txt   # every output of every run, grepped for the secret at the end
+trap 'rm -rf "$T"' EXIT
+RUN_ID=$$-$RANDOM
+
+count() { grep -c -- "$1" "$2" || true; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# w2c ARGS... : run the binary with -vv (debug log, where a leak would show), keep all output
+w2c() {
+	local rc=0
+	"$W2C" -vv "$@" >"$T/out" 2>"$T/err" || rc=$?
+	cat "$T/out" "$T/err" >>"$ALL_OUT"
+	return $rc
+}
+json_field() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/out" "$1"; }
+# swift_get KEY FILE : download through Swift's native API (tempauth), independent of our S3 code
+swift_get() {
+	local tok
+	tok=$(curl -s -D - -o /dev/null -H "X-Auth-User: $W2C_S3_ACCESS_KEY" -H "X-Auth-Key: $W2C_S3_SECRET" \
+		"${W2C_S3_ENDPOINT}/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
+	curl -sf -H "X-Auth-Token: $tok" -o "$2" "$W2C_SWIFT_URL/$W2C_S3_BUCKET/$1"
+}
+# random file of SIZE MiB, made fast: random blocks from openssl, not /dev/urandom
+mkrand() { # path MiB
+	openssl enc -aes-128-ctr -nosalt -pass pass:"$RANDOM$1" -in <(head -c $(($2 * 1048576)) /dev/zero) -out "$1" 2>/dev/null
+}
+check_no_secret() {
+	if grep -qF "$W2C_S3_SECRET" "$ALL_OUT"; then
+		grep -nF "$W2C_S3_SECRET" "$ALL_OUT" | head -3
+		fail "the secret key appears in the output"
+	fi
+	echo "ok: secret absent from $(wc -l <"$ALL_OUT") lines of output"
+}
