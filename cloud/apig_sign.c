@@ -45,17 +45,6 @@ static bool unreserved(unsigned char c)
 	       c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX in [s, s+n) then re-encode with the APIG rule: the result is the
  * same whether the caller's URL was already encoded or not. */
 static void sb_add_encoded(sbuf *b, const char *s, size_t n)
@@ -63,8 +52,8 @@ static void sb_add_encoded(sbuf *b, const char *s, size_t n)
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			c = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (c == '%' && i + 2 < n && w2c_hexval(s[i + 1]) >= 0 && w2c_hexval(s[i + 2]) >= 0) {
+			c = (unsigned char)(w2c_hexval(s[i + 1]) * 16 + w2c_hexval(s[i + 2]));
 			i += 2;
 		}
 		if (unreserved(c)) {
@@ -275,16 +264,6 @@ void w2c_apig_date(time_t t, char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static bool sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
-		return false;
-	w2c_hex(md, 32, out);
-	return true;
-}
-
 static const char *header_value(const w2c_header *h, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -310,14 +289,13 @@ w2c_code w2c_apig_sign(const char *method, const char *url, const w2c_header *he
 		return w2c_set_error(err, W2C_ERR_AUTH, "APIG signing: access key or secret key is empty");
 	if (payload && !strcmp(payload, "UNSIGNED-PAYLOAD"))
 		strcpy(body_hex, "UNSIGNED-PAYLOAD");
-	else if (!sha256_hex(body ? body : "", body ? body_len : 0, body_hex))
-		return w2c_set_error(err, W2C_ERR_EXTERNAL, "APIG signing: SHA-256 failed (OpenSSL)");
+	else
+		w2c_sha256_hex(body ? body : "", body ? body_len : 0, body_hex);
 	rc = w2c_apig_canonical_request(method, url, headers, n_headers, body_hex, &creq, &signed_h, err);
 	if (rc != W2C_OK)
 		return rc;
-	if (!sha256_hex(creq, strlen(creq), creq_hex))
-		rc = w2c_set_error(err, W2C_ERR_EXTERNAL, "APIG signing: SHA-256 failed (OpenSSL)");
-	else if (!(sts = w2c_asprintf("SDK-HMAC-SHA256\n%s\n%s", date, creq_hex)))
+	w2c_sha256_hex(creq, strlen(creq), creq_hex);
+	if (!(sts = w2c_asprintf("SDK-HMAC-SHA256\n%s\n%s", date, creq_hex)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory while signing");
 	else if (!HMAC(EVP_sha256(), sk, (int)strlen(sk), (const unsigned char *)sts, strlen(sts), mac,
 		       &maclen) || maclen != 32)

@@ -8,30 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void w2c_sha256_hex(const void *data, size_t len, char out[65])
-{
-	uint8_t md[32];
-	unsigned mdlen = 0;
-
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	w2c_hex(md, 32, out);
-}
-
 static void hmac(const void *key, size_t klen, const char *msg, uint8_t out[32])
 {
 	unsigned olen = 32;
 	HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &olen);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decode %XX (a '+' stays a '+': S3 query values are RFC 3986, not forms). */
@@ -42,8 +22,8 @@ static char *pct_decode(const char *s, size_t n)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && w2c_hexval(s[i + 1]) >= 0 && w2c_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(w2c_hexval(s[i + 1]) * 16 + w2c_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,26 @@ void w2c_hex(const uint8_t *in, size_t n, char *out)
 		out[2 * i + 1] = d[in[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+int w2c_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void w2c_sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	w2c_hex(md, 32, out);
 }
 
 w2c_code w2c_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *path,

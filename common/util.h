@@ -23,6 +23,10 @@ uint8_t *w2c_utf8_to_utf16le(const char *in, size_t *out_len);
 /* Convert big-endian UCS-2 (Joliet) to UTF-8. */
 char *w2c_ucs2be_to_utf8(const uint8_t *in, size_t len);
 void w2c_hex(const uint8_t *in, size_t n, char *out /* 2n+1 */);
+/* Value of one hex digit, or -1. */
+int w2c_hexval(int c);
+/* Lower-case hex SHA-256 of @len bytes (OpenSSL). */
+void w2c_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- files ---- */
 /* pread() the full @len bytes or fail (short read at EOF is W2C_ERR_INVALID_INPUT). */

@@ -13,20 +13,10 @@
 
 static w2c_code glance_list(w2c_reg *r, json_t **images, w2c_error *err)
 {
-	char *q = w2c_reg_qs(r->spec->name);
-	char *url = w2c_asprintf("%s/v2/images?name=%s", r->endpoint, q);
-	w2c_api_result res;
-	w2c_code rc = w2c_reg_call(r, "GET", url, NULL, W2C_API_IDEMPOTENT, &res, err);
-
-	*images = NULL;
-	if (!rc) {
-		*images = json_incref(json_object_get(res.json, "images"));
-		if (!json_is_array(*images))
-			rc = w2c_set_error(err, W2C_ERR_REMOTE, "Glance GET %s: answer has no 'images' array", url);
-	}
-	w2c_api_result_free(&res);
-	free(q);
-	free(url);
+	char *base = w2c_asprintf("%s/v2/images", r->endpoint);
+	w2c_code rc = base ? w2c_reg_list_by_name(r, "Glance", base, NULL, images, err)
+			   : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	free(base);
 	return rc;
 }
 

@@ -51,6 +51,10 @@ void w2c_reg_plan(w2c_reg *r, const char *method, const char *url, const json_t 
 w2c_code w2c_reg_sleep(w2c_reg *r, double secs, const char *what, w2c_error *err);
 /* Percent-encode a query value (new string). */
 char *w2c_reg_qs(const char *s);
+/* GET "@base?name=<spec name>@extra_query" and return the answer's "images"
+ * array (a new reference); @service names the API in errors. */
+w2c_code w2c_reg_list_by_name(w2c_reg *r, const char *service, const char *base,
+			      const char *extra_query, json_t **images, w2c_error *err);
 
 /* IMS async job (spec §3.4), parsed from a GET /v1/{project}/jobs/{id} body (fuzzed). */
 typedef struct w2c_ims_job {

@@ -365,3 +365,24 @@ w2c_code w2c_register_image(const w2c_register_target *t, const w2c_register_spe
 	cleanup(&r);
 	return rc;
 }
+
+w2c_code w2c_reg_list_by_name(w2c_reg *r, const char *service, const char *base,
+			      const char *extra_query, json_t **images, w2c_error *err)
+{
+	char *q = w2c_reg_qs(r->spec->name);
+	char *url = w2c_asprintf("%s?name=%s%s", base, q, extra_query ? extra_query : "");
+	w2c_api_result res;
+	w2c_code rc = w2c_reg_call(r, "GET", url, NULL, W2C_API_IDEMPOTENT, &res, err);
+
+	*images = NULL;
+	if (!rc) {
+		*images = json_incref(json_object_get(res.json, "images"));
+		if (!json_is_array(*images))
+			rc = w2c_set_error(err, W2C_ERR_REMOTE, "%s GET %s: answer has no 'images' array",
+					   service, url);
+	}
+	w2c_api_result_free(&res);
+	free(q);
+	free(url);
+	return rc;
+}

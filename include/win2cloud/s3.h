@@ -52,7 +52,6 @@ w2c_code w2c_sigv4_sign(const w2c_sigv4_key *key, const char *method, const char
 			char **canonical, w2c_error *err);
 
 /** Hex SHA-256 of @len bytes (@out: 65 bytes). */
-void w2c_sha256_hex(const void *data, size_t len, char out[65]);
 
 /** How to reach a bucket. */
 typedef struct w2c_s3_config {

@@ -30,23 +30,13 @@ a=$(stat -c %Y "$work/new/sources/install.wim"); b=$(stat -c %Y "$work/src/sourc
 [ $((a > b ? a - b : b - a)) -le 2 ] || fail "timestamps not kept ($a vs $b)"
 "$W2C" inspect --json "$work/out.iso" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["volume_id"]=="CCCOMA_X64FRE_EN-US_DV9", d["volume_id"]; assert [e["build"] for e in d["editions"]]==[17763,20348,19045,22631]'
 
-boot() { # ISO FIRMWARE LOG -> qemu exit status
-	local fw=()
-	[ "$2" = uefi ] && fw=(-bios /usr/share/ovmf/OVMF.fd)
-	set +e
-	timeout 180 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 256 -net none "${fw[@]}" -cdrom "$1" \
-		-debugcon file:"$3" -global isa-debugcon.iobase=0xe9 -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		>/dev/null 2>&1
-	local rc=$?
-	set -e
-	return $rc
-}
-rc=0; boot "$work/out.iso" bios "$work/b.log" || rc=$?
+. "$W2C_SRC/tests/integration/lib/boot.sh"
+rc=0; w2c_boot "$work/out.iso" bios "$work/b.log" || rc=$?
 [ $rc = 33 ] && grep -q ETFSBOOT-TAIL-LOADED "$work/b.log" || fail "BIOS boot: rc $rc, log: $(cat "$work/b.log")"
-rc=0; boot "$work/out.iso" uefi "$work/u.log" || rc=$?
+rc=0; w2c_boot "$work/out.iso" uefi "$work/u.log" || rc=$?
 [ $rc = 35 ] && grep -q UEFI-BOOTX64-OK "$work/u.log" || fail "UEFI boot: rc $rc, log: $(cat "$work/u.log")"
 "$W2C" -q build "$iso" -o "$work/np.iso" --uefi-image noprompt
-rc=0; boot "$work/np.iso" uefi "$work/n.log" || rc=$?
+rc=0; w2c_boot "$work/np.iso" uefi "$work/n.log" || rc=$?
 [ $rc = 35 ] && grep -q UEFI-NOPROMPT-OK "$work/n.log" || fail "UEFI noprompt boot: rc $rc, log: $(cat "$work/n.log")"
 echo "boots: BIOS, UEFI, UEFI noprompt markers reached"
 

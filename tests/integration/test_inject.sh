@@ -80,20 +80,10 @@ assert pk["/$WinPEDriver$/qemupciserial/w11_amd64/qemupciserial.inf"]["editions"
 assert all(p.startswith("/$WinPEDriver$/") for p in m["paths"])
 assert len(m["coverage"]) == 4
 PY
-boot() { # ISO FIRMWARE LOG
-	local fw=()
-	[ "$2" = uefi ] && fw=(-bios /usr/share/ovmf/OVMF.fd)
-	set +e
-	timeout 180 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 256 -net none "${fw[@]}" -cdrom "$1" \
-		-debugcon file:"$3" -global isa-debugcon.iobase=0xe9 -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		>/dev/null 2>&1
-	local rc=$?
-	set -e
-	return $rc
-}
-rc=0; boot "$work/out.iso" bios "$work/b.log" || rc=$?
+. "$W2C_SRC/tests/integration/lib/boot.sh"
+rc=0; w2c_boot "$work/out.iso" bios "$work/b.log" || rc=$?
 [ $rc = 33 ] && grep -q ETFSBOOT-TAIL-LOADED "$work/b.log" || fail "BIOS boot: rc $rc"
-rc=0; boot "$work/out.iso" uefi "$work/u.log" || rc=$?
+rc=0; w2c_boot "$work/out.iso" uefi "$work/u.log" || rc=$?
 [ $rc = 35 ] && grep -q UEFI-BOOTX64-OK "$work/u.log" || fail "UEFI boot: rc $rc"
 
 # --- re-run on the injected ISO with fewer drivers: replaced, not stacked

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "win2cloud/s3.h"
+#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>
