@@ -79,6 +79,9 @@ static void install_signals(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = cli_on_signal;
+	/* The first signal asks the running stage to stop cleanly (exit 6); a second
+	 * one gets the default action, so code that never polls can still be killed. */
+	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -169,6 +169,22 @@ static bool seen_before(struct dirwalk *w, uint32_t lba)
 	return false;
 }
 
+/* Rock Ridge "CL" (child link) in a record's System Use area: a relocated
+ * directory that libisofs follows as a child.  Returns its LBA or 0. */
+static uint32_t rr_child_link(const uint8_t *r, uint8_t rl)
+{
+	unsigned name = r[32], su = 33 + name + !(name & 1);
+	while (su + 4 <= rl) {
+		unsigned elen = r[su + 2];
+		if (elen < 4 || su + elen > rl)
+			break;
+		if (r[su] == 'C' && r[su + 1] == 'L' && elen >= 12)
+			return w2c_le32(r + su + 4);
+		su += elen;
+	}
+	return 0;
+}
+
 static w2c_code walk_dir(struct dirwalk *w, const char *tree, uint32_t lba, uint32_t len, int depth)
 {
 	w2c_media *m = w->m;
@@ -186,15 +202,29 @@ static w2c_code walk_dir(struct dirwalk *w, const char *tree, uint32_t lba, uint
 		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
 				     "%s: %s directory at LBA %u is reached twice: the directory tree "
 				     "has a loop", m->path, tree, lba);
+	if (len == 0) { /* a Rock Ridge CL target: the size is in its "." record */
+		uint8_t dot[34];
+		if (w2c_pread_full(m->fd, dot, sizeof dot, (uint64_t)lba * W2C_SECTOR, m->path, NULL) ||
+		    dot[0] < 34)
+			return W2C_OK; /* unreadable: libisofs reports it */
+		len = w2c_le32(dot + 10);
+	}
 	if (len > DIR_MAX_BYTES || (uint64_t)lba * W2C_SECTOR + len > m->size)
 		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
 				     "%s: %s directory at LBA %u (%u bytes) does not fit the image",
 				     m->path, tree, lba, len);
+	/* libisofs sizes a directory by its own "." record: walk what it will read */
+	uint8_t dot[34];
+	if (!w2c_pread_full(m->fd, dot, sizeof dot, (uint64_t)lba * W2C_SECTOR, m->path, NULL) &&
+	    dot[0] >= 34 && w2c_le32(dot + 10) > len && w2c_le32(dot + 10) <= DIR_MAX_BYTES &&
+	    (uint64_t)lba * W2C_SECTOR + w2c_le32(dot + 10) <= m->size)
+		len = w2c_le32(dot + 10);
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
 	rc = w2c_pread_full(m->fd, buf, len, (uint64_t)lba * W2C_SECTOR, m->path, w->err);
-	for (uint32_t off = 0; !rc && off + 34 <= len;) {
+	unsigned index = 0;
+	for (uint32_t off = 0; !rc && off + 34 <= len; index++) {
 		uint8_t rl = buf[off];
 		if (rl == 0) { /* records do not cross sectors: skip to the next one */
 			off = (off / W2C_SECTOR + 1) * W2C_SECTOR;
@@ -203,8 +233,13 @@ static w2c_code walk_dir(struct dirwalk *w, const char *tree, uint32_t lba, uint
 		if (rl < 34 || off + rl > len)
 			break; /* libisofs reports malformed records itself */
 		const uint8_t *r = buf + off;
-		bool self = r[32] == 1 && (r[33] == 0 || r[33] == 1);
-		if ((r[25] & 2) && !self)
+		/* only the first two records are "." and "..": libisofs takes any later
+		 * directory record, whatever its name, as a child */
+		bool self = index < 2;
+		uint32_t cl = self ? 0 : rr_child_link(r, rl);
+		if (cl)
+			rc = walk_dir(w, tree, cl, 0, depth + 1);
+		else if ((r[25] & 2) && !self)
 			rc = walk_dir(w, tree, w2c_le32(r + 2), w2c_le32(r + 10), depth + 1);
 		off += rl;
 	}

@@ -30,7 +30,7 @@ if [ "${W2C_FUZZ:-OFF}" = ON ]; then
 	# -detect_leaks=0: libisofs 1.5.4 leaks inside iso_image_import on some malformed
 	# images (third-party, not ours); ASan still catches every memory error.
 	ASAN_OPTIONS=detect_leaks=0 "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -max_len=1048576 \
-		-error_exitcode=1 -detect_leaks=0 -artifact_prefix="$work/" "$work"
+		-error_exitcode=1 -detect_leaks=0 -artifact_prefix="${W2C_BUILD:-.}/fuzz-artifacts-" "$work"
 else
 	"$bin" "${dirs[@]}"
 fi

@@ -83,6 +83,13 @@ grep -q 'validation entry header id is 0x07, expected 0x01' <("$W2C" inspect "$w
 set +e; "$W2C" inspect /nonexistent.iso 2>/dev/null; rc=$?; "$W2C" inspect 2>/dev/null; rc2=$?; set -e
 [ $rc = 4 ] && [ $rc2 = 2 ] || fail "missing file rc $rc (want 4), no args rc $rc2 (want 2)"
 
+# a Joliet tree whose root "." record covers a subdirectory's "." record (found by
+# the fuzzer: libisofs recursed forever on it) is rejected quickly with exit 4
+set +e
+timeout -s KILL 30 "$W2C" inspect "$W2C_SRC/tests/fuzz/seeds/media/joliet-dir-loop.iso" 2>"$work/err"; rc=$?
+set -e
+[ $rc = 4 ] && grep -q 'has a loop' "$work/err" || fail "directory loop: rc $rc $(cat "$work/err")"
+
 # kill -9 during unpack: no manifest, so it does not look complete
 rm -rf "$work/z"
 W2C_FIXTURE_BIG_MB=384 W2C_FIXTURE_NAME=big.iso bash "$W2C_SRC/tests/fixtures/mkfixture.sh" "$work/bigfx" >/dev/null
