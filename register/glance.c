@@ -239,17 +239,10 @@ static w2c_code glance_wait(w2c_reg *r, w2c_error *err)
 
 static void glance_plan(w2c_reg *r)
 {
-	char *q = w2c_reg_qs(r->spec->name), *url, *tb = NULL;
+	char *q = w2c_reg_qs(r->spec->name), *url;
 	json_t *body;
 
-	if (r->t->cfg && r->t->cfg->auth_url && w2c_token_request_body(r->t->cfg, true, &tb, NULL) == W2C_OK) {
-		json_t *j = json_loads(tb, 0, NULL);
-		url = w2c_asprintf("%s/auth/tokens", r->t->cfg->auth_url);
-		w2c_reg_plan(r, "POST", url, j);
-		json_decref(j);
-		free(url);
-	}
-	free(tb);
+	w2c_reg_plan_token(r);
 	url = w2c_asprintf("%s/v2/images?name=%s", r->endpoint, q);
 	w2c_reg_plan(r, "GET", url, NULL);
 	free(url);

@@ -47,6 +47,8 @@ w2c_code w2c_reg_call(w2c_reg *r, const char *method, const char *url, const jso
 		      w2c_api_result *res, w2c_error *err);
 /* Emit one planned request (dry run). */
 void w2c_reg_plan(w2c_reg *r, const char *method, const char *url, const json_t *body);
+/* Emit the planned token request (redacted body) when the target authenticates with a token. */
+void w2c_reg_plan_token(w2c_reg *r);
 /* Sleep @secs unless the deadline or a stop request comes first (W2C_ERR_INTERRUPTED). */
 w2c_code w2c_reg_sleep(w2c_reg *r, double secs, const char *what, w2c_error *err);
 /* Percent-encode a query value (new string). */

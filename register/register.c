@@ -66,6 +66,20 @@ void w2c_reg_plan(w2c_reg *r, const char *method, const char *url, const json_t 
 	free(text);
 }
 
+void w2c_reg_plan_token(w2c_reg *r)
+{
+	char *tb = NULL, *url;
+	json_t *j;
+	if (!r->t->cfg || !r->t->cfg->auth_url || w2c_token_request_body(r->t->cfg, true, &tb, NULL))
+		return;
+	j = json_loads(tb, 0, NULL);
+	url = w2c_asprintf("%s/auth/tokens", r->t->cfg->auth_url);
+	w2c_reg_plan(r, "POST", url, j);
+	json_decref(j);
+	free(url);
+	free(tb);
+}
+
 /* ---- validation ---- */
 
 static w2c_code check_name(const char *name, w2c_error *err)
