@@ -1,0 +1,349 @@
+/* win2cloud run: the stages of a pipeline file, each as a child win2cloud, resumable. */
+#include "cli.h"
+#include "win2cloud/pipeline.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char help[] =
+	"usage: win2cloud run PIPELINE.yaml [--dry-run] [--force] [--json]\n"
+	"\n"
+	"Run the stages of a pipeline file in order: inspect, build, inject, verify, check,\n"
+	"upload and register, each as 'win2cloud VERB' with the stage's keys as its long\n"
+	"options.  build/inject write ${workdir}/<source>-<verb>.iso (or 'output:') and the\n"
+	"stages after them work on it; upload's 'to:' URL is what register registers.\n"
+	"A state file in the work directory records each finished stage with the size and\n"
+	"time of every file it read or wrote: a re-run skips the stages that are unchanged\n"
+	"and resumes at the first one that is not (an interrupted upload resumes too).\n"
+	"Relative paths are relative to the pipeline file.  Secrets are never in the file:\n"
+	"the stages read them from the environment or 0600 files, as on the command line.\n"
+	"\n"
+	"  --dry-run   print each stage's command line and whether it would run; run nothing\n"
+	"  --force     run every stage, even those recorded as done\n"
+	"  --json      one JSON document on stdout: every stage with its status, exit\n"
+	"              status and the stage's own JSON result; events on stderr\n"
+	"\n"
+	"Exit status: 0 every stage succeeded, otherwise the exit status of the stage\n"
+	"that failed (3 violations, 4 invalid input, 5 remote error, 6 interrupted: run\n"
+	"again to resume); 2 usage, 4 an invalid pipeline file.\n";
+
+struct run {
+	w2c_cli *cli;
+	bool dry_run, force;
+	bool dirty; /* a stage (would have) run: every later one runs too */
+	char exe[PATH_MAX];
+	json_t *report; /* --json: array of stage results */
+};
+
+static char *quoted_line(char **argv)
+{
+	size_t cap = 64, len = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (size_t i = 0; argv[i]; i++) {
+		bool q = strpbrk(argv[i], " \t'\"$\\") != NULL || !*argv[i];
+		size_t need = len + strlen(argv[i]) * 4 + 16;
+		if (need > cap) {
+			char *ns = realloc(s, cap = need * 2);
+			if (!ns) {
+				free(s);
+				return NULL;
+			}
+			s = ns;
+		}
+		len += (size_t)sprintf(s + len, "%s%s", i ? " " : "", q ? "'" : "");
+		for (const char *c = argv[i]; *c; c++)
+			len += (size_t)(*c == '\'' && q ? sprintf(s + len, "'\\''") : sprintf(s + len, "%c", *c));
+		len += (size_t)sprintf(s + len, "%s", q ? "'" : "");
+	}
+	return s;
+}
+
+static void announce(struct run *r, size_t i, size_t n, const w2c_pipeline_step *step, const char *what)
+{
+	char *line = quoted_line(step->argv);
+	if (r->cli->json) {
+		json_t *ev = json_pack("{s:s,s:I,s:s,s:s,s:s}", "event", "stage", "index", (json_int_t)i + 1,
+				       "verb", step->argv[0], "status", what, "command", line ? line : "");
+		json_dumpf(ev, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		json_decref(ev);
+	} else if (!r->cli->quiet) {
+		fprintf(stderr, "[%zu/%zu] %s: win2cloud %s\n", i + 1, n, what, line ? line : step->argv[0]);
+	}
+	free(line);
+}
+
+/* argv of the child: this binary, the global options we were given, the stage. */
+static char **child_argv(struct run *r, const w2c_pipeline_step *step)
+{
+	char **v = calloc(step->argc + 8, sizeof *v);
+	size_t n = 0;
+	if (!v)
+		return NULL;
+	v[n++] = r->exe;
+	if (r->cli->json)
+		v[n++] = "--json";
+	if (r->cli->quiet)
+		v[n++] = "--quiet";
+	for (int k = 0; k < r->cli->verbose && k < 2; k++)
+		v[n++] = "--verbose";
+	for (size_t i = 0; i < step->argc; i++)
+		v[n++] = step->argv[i];
+	return v;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *s = malloc(cap);
+	ssize_t got;
+	while (s && (got = read(fd, s + len, cap - len - 1)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)got;
+		if (len + 1 == cap) {
+			char *ns = realloc(s, cap *= 2);
+			if (!ns)
+				break;
+			s = ns;
+		}
+	}
+	if (s)
+		s[len] = 0;
+	return s;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+	bool forwarded = false;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return 1;
+		/* A SIGTERM to us alone (CI, systemd) must stop the stage too; a terminal's
+		 * SIGINT reaches the whole process group anyway. */
+		if (cli_interrupted() && !forwarded) {
+			kill(pid, SIGTERM);
+			forwarded = true;
+		}
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 6; /* killed by a signal: the stage itself is resumable */
+}
+
+/* Run one stage; with --json its stdout (one JSON document) goes into the report. */
+static int spawn_stage(struct run *r, const w2c_pipeline_step *step, json_t **result)
+{
+	char **argv = child_argv(r, step);
+	posix_spawn_file_actions_t fa;
+	int pfd[2] = { -1, -1 }, rc;
+	pid_t pid;
+
+	*result = NULL;
+	if (!argv || (r->cli->json && pipe(pfd))) {
+		free(argv);
+		return 1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	if (r->cli->json) {
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+		posix_spawn_file_actions_addclose(&fa, pfd[0]);
+		posix_spawn_file_actions_addclose(&fa, pfd[1]);
+	}
+	fflush(NULL);
+	rc = posix_spawn(&pid, r->exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (rc) {
+		if (pfd[0] >= 0)
+			close(pfd[0]);
+		fprintf(stderr, "win2cloud: error: run: cannot start %s: %s\n", r->exe, strerror(rc));
+		return 1;
+	}
+	if (pfd[0] >= 0) {
+		char *out = slurp_fd(pfd[0]);
+		close(pfd[0]);
+		*result = out ? json_loads(out, JSON_DECODE_ANY, NULL) : NULL;
+		if (!*result && out && *out)
+			*result = json_string(out);
+		free(out);
+	}
+	return wait_child(pid);
+}
+
+static void report(struct run *r, size_t i, const w2c_pipeline_step *step, const char *status,
+		   int exit_status, json_t *result)
+{
+	if (!r->report) {
+		json_decref(result);
+		return;
+	}
+	json_t *argv = json_array();
+	for (size_t k = 0; k < step->argc; k++)
+		json_array_append_new(argv, json_string(step->argv[k]));
+	json_array_append_new(r->report, json_pack("{s:I,s:s,s:s,s:o,s:i,s:o*}", "index", (json_int_t)i + 1,
+						   "verb", step->argv[0], "status", status, "argv", argv,
+						   "exit", exit_status, "result", result));
+}
+
+static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *st, size_t i,
+		     const w2c_pipeline_step *step)
+{
+	w2c_error err;
+	json_t *result;
+	int rc;
+
+	if (!r->force && !r->dirty && st && w2c_pipeline_state_done(st, i, step)) {
+		announce(r, i, p->n_stages, step, "done earlier, skipped");
+		report(r, i, step, "skipped", 0, NULL);
+		return 0;
+	}
+	r->dirty = true;
+	if (r->dry_run) {
+		announce(r, i, p->n_stages, step, "would run");
+		report(r, i, step, "planned", 0, NULL);
+		return 0;
+	}
+	if (w2c_pipeline_state_forget_from(st, i, &err))
+		return cli_fail(r->cli, &err);
+	announce(r, i, p->n_stages, step, "running");
+	rc = spawn_stage(r, step, &result);
+	report(r, i, step, rc ? "failed" : "done", rc, result);
+	if (rc) {
+		if (!r->cli->json)
+			fprintf(stderr, "win2cloud: error: run: stage %zu (%s, %s:%u) failed with exit status %d%s\n",
+				i + 1, step->argv[0], p->name, p->stages[i].line, rc,
+				rc == 6 ? "; run the pipeline again to resume" : "");
+		return rc;
+	}
+	if (w2c_pipeline_state_record(st, i, step, &err))
+		return cli_fail(r->cli, &err);
+	return 0;
+}
+
+/* Stages run in the pipeline file's directory, so its relative paths mean what they say. */
+static int enter_pipeline_dir(struct run *r, const char *file)
+{
+	char *copy = w2c_strdup(file);
+	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1);
+	int rc = 0;
+	if (n <= 0) {
+		fprintf(stderr, "win2cloud: error: run: /proc/self/exe: %s\n", strerror(errno));
+		free(copy);
+		return 1;
+	}
+	r->exe[n] = 0;
+	if (!copy || chdir(dirname(copy))) {
+		fprintf(stderr, "win2cloud: error: run: %s: cannot enter its directory: %s\n", file,
+			strerror(errno));
+		rc = 4;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Outputs and ${workdir} as absolute paths: file:// URLs need them, and logs are unambiguous. */
+static int absolute_workdir(w2c_pipeline *p)
+{
+	char cwd[PATH_MAX], *abs;
+	if (p->workdir[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof cwd) || !(abs = w2c_asprintf("%s/%s", cwd, p->workdir))) {
+		fprintf(stderr, "win2cloud: error: run: cannot resolve workdir '%s': %s\n", p->workdir,
+			strerror(errno));
+		return 1;
+	}
+	free(p->workdir);
+	p->workdir = abs;
+	return 0;
+}
+
+static int run_all(struct run *r, const w2c_pipeline *p)
+{
+	w2c_pipeline_state *st = NULL;
+	w2c_pipeline_cursor cur = { 0 };
+	w2c_error err;
+	int rc = 0;
+
+	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
+		return cli_fail(r->cli, &err);
+	if (access(p->workdir, F_OK) == 0 && w2c_pipeline_state_load(p->workdir, &st, &err))
+		return cli_fail(r->cli, &err);
+	for (size_t i = 0; i < p->n_stages && !rc; i++) {
+		w2c_pipeline_step step;
+		if (w2c_pipeline_step_make(p, i, &cur, &step, &err)) {
+			rc = cli_fail(r->cli, &err);
+			break;
+		}
+		rc = run_stage(r, p, st, i, &step);
+		w2c_pipeline_step_clear(&step);
+		if (!rc && cli_interrupted())
+			rc = 6;
+	}
+	w2c_pipeline_cursor_clear(&cur);
+	w2c_pipeline_state_free(st);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv, w2c_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		CLI_COMMON_LONGOPTS,
+		{ 0 },
+	};
+	struct run r = { .cli = cli };
+	w2c_pipeline *p;
+	w2c_error err;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "hvqnf", opts, NULL)) != -1) {
+		if (cli_common_option(cli, c))
+			continue;
+		switch (c) {
+		case 'h': return cli_help(help);
+		case 'n': r.dry_run = true; break;
+		case 'f': r.force = true; break;
+		default: return cli_usage_error(cli, "run", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, "run", "expects one pipeline file");
+	if (w2c_pipeline_load(argv[optind], &p, &err))
+		return cli_fail(cli, &err);
+	if ((rc = enter_pipeline_dir(&r, argv[optind])) || (rc = absolute_workdir(p))) {
+		w2c_pipeline_free(p);
+		return rc;
+	}
+	if (cli->json)
+		r.report = json_array();
+	rc = run_all(&r, p);
+	if (cli->json)
+		cli_print_json(json_pack("{s:b,s:s,s:s,s:i,s:o}", "ok", rc == 0, "pipeline", argv[optind],
+					 "workdir", p->workdir, "exit", rc, "stages", r.report));
+	else if (!rc && !cli->quiet)
+		fprintf(stderr, "win2cloud: run: %s: %zu stage(s) %s\n", argv[optind], p->n_stages,
+			r.dry_run ? "planned" : "done");
+	w2c_pipeline_free(p);
+	return rc;
+}

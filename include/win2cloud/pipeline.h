@@ -1,0 +1,120 @@
+/*
+ * win2cloud/pipeline.h - the stages as one pipeline (`win2cloud run`).
+ *
+ * A pipeline file (YAML) names a source ISO, a work directory and an ordered
+ * list of stages; each stage is a win2cloud subcommand with its long options
+ * as keys.  The library parses the file, turns each stage into the argument
+ * vector of its subcommand (wiring one stage's output into the next one's
+ * input), and keeps a state file so that a re-run skips every stage whose
+ * arguments and input/output files are unchanged.  Running the subcommands is
+ * the caller's part (the CLI spawns itself once per stage).
+ *
+ *     source: win.iso
+ *     workdir: out
+ *     stages:
+ *       - inject: { drivers: [virtio-win.iso], unattend: generate }
+ *       - check: { profile: otc }
+ *       - upload: { to: "obs://bucket/win.iso", region: eu-de }
+ *       - register: { cloud: otc, name: win2019, os-version: "...", wait: true }
+ *
+ * Relative paths in the file are relative to the file's directory.
+ */
+#ifndef WIN2CLOUD_PIPELINE_H
+#define WIN2CLOUD_PIPELINE_H
+
+#include "win2cloud.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One option of a stage: `--key` alone (flag) or `--key value` once per value. */
+typedef struct w2c_pipeline_opt {
+	char *key;
+	char **values;      /**< n_values strings; none for a flag */
+	size_t n_values;
+	bool flag;          /**< `true` in the file */
+	unsigned line;      /**< 1-based line in the file */
+} w2c_pipeline_opt;
+
+/** One stage: a subcommand and its options, in file order. */
+typedef struct w2c_pipeline_stage {
+	char *verb;
+	unsigned line;
+	w2c_pipeline_opt *opts;
+	size_t n_opts;
+} w2c_pipeline_stage;
+
+typedef struct w2c_pipeline {
+	char *name;         /**< file name, for messages */
+	char *source;       /**< the stock ISO */
+	char *workdir;      /**< outputs and the state file (default "win2cloud-out") */
+	w2c_pipeline_stage *stages;
+	size_t n_stages;
+} w2c_pipeline;
+
+/**
+ * Parse pipeline YAML (@len bytes); @name is used in messages ("FILE:LINE:
+ * stages[2].upload.to: expected ...").  Refuses unknown top-level keys,
+ * unknown verbs, option names that are not long-option words, nested values,
+ * and inline secrets (keys such as `secret` or `password`: those come from the
+ * environment or a 0600 file, as everywhere in win2cloud).
+ */
+w2c_code w2c_pipeline_parse(const char *yaml, size_t len, const char *name, w2c_pipeline **out,
+			    w2c_error *err);
+/** Read and parse the file at @path. */
+w2c_code w2c_pipeline_load(const char *path, w2c_pipeline **out, w2c_error *err);
+void w2c_pipeline_free(w2c_pipeline *p);
+/** The stage verbs a pipeline accepts, NULL-terminated. */
+const char *const *w2c_pipeline_verbs(void);
+
+/** What flows from stage to stage while planning. */
+typedef struct w2c_pipeline_cursor {
+	char *current;      /**< the image the next stage works on (starts as the source) */
+	char *url;          /**< where the last upload put it, or NULL */
+} w2c_pipeline_cursor;
+
+/** A stage turned into a command line. */
+typedef struct w2c_pipeline_step {
+	char **argv;        /**< verb first, NULL-terminated; paths relative to the file's dir */
+	size_t argc;
+	char *output;       /**< file this stage writes, or NULL */
+} w2c_pipeline_step;
+
+/**
+ * Build the command line of stage @i from the cursor and advance the cursor
+ * (build/inject make their output the current image; upload records its URL).
+ * `${source}`, `${current}`, `${workdir}` and `${url}` in option values are
+ * expanded.  Start with a zeroed cursor; free it with w2c_pipeline_cursor_clear().
+ */
+w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur,
+				w2c_pipeline_step *step, w2c_error *err);
+void w2c_pipeline_step_clear(w2c_pipeline_step *step);
+void w2c_pipeline_cursor_clear(w2c_pipeline_cursor *cur);
+
+/* ---- state: what ran, so a re-run skips it ---- */
+
+typedef struct w2c_pipeline_state w2c_pipeline_state;
+
+/** Load "<workdir>/.win2cloud-run.json" (an empty state when absent). */
+w2c_code w2c_pipeline_state_load(const char *workdir, w2c_pipeline_state **out, w2c_error *err);
+void w2c_pipeline_state_free(w2c_pipeline_state *st);
+/**
+ * True when stage @i ran to success with the same command line, and every
+ * file it read or wrote (each argument naming an existing file, and its
+ * output) still has the recorded size and modification time.
+ */
+bool w2c_pipeline_state_done(const w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step);
+/** Record stage @i as done now (fingerprints taken now) and save atomically. */
+w2c_code w2c_pipeline_state_record(w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step,
+				   w2c_error *err);
+/** Forget stage @i and every later one (they ran on inputs that may change) and save. */
+w2c_code w2c_pipeline_state_forget_from(w2c_pipeline_state *st, size_t i, w2c_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

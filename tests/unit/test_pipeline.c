@@ -1,0 +1,214 @@
+/* Pipeline files: parsing, errors with file:line, stage wiring, the state that skips done stages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "win2cloud/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static w2c_pipeline *parse_ok(const char *y)
+{
+	w2c_pipeline *p = NULL;
+	w2c_error err = { 0 };
+	if (w2c_pipeline_parse(y, strlen(y), "p.yaml", &p, &err))
+		fail_msg("parse failed: %s", err.message);
+	return p;
+}
+
+static void parse_fails(const char *y, const char *expect)
+{
+	w2c_pipeline *p = NULL;
+	w2c_error err = { 0 };
+	assert_int_equal(w2c_pipeline_parse(y, strlen(y), "p.yaml", &p, &err), W2C_ERR_INVALID_INPUT);
+	assert_null(p);
+	if (!strstr(err.message, expect))
+		fail_msg("message '%s' lacks '%s'", err.message, expect);
+}
+
+/* The command line of every stage, joined with spaces, one stage per line. */
+static char *plan(const w2c_pipeline *p)
+{
+	static char buf[4096];
+	w2c_pipeline_cursor cur = { 0 };
+	w2c_error err;
+	buf[0] = 0;
+	for (size_t i = 0; i < p->n_stages; i++) {
+		w2c_pipeline_step st;
+		if (w2c_pipeline_step_make(p, i, &cur, &st, &err))
+			fail_msg("stage %zu: %s", i, err.message);
+		for (size_t k = 0; k < st.argc; k++)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", k ? " " : "", st.argv[k]);
+		strcat(buf, "\n");
+		w2c_pipeline_step_clear(&st);
+	}
+	w2c_pipeline_cursor_clear(&cur);
+	return buf;
+}
+
+static void test_parse_and_wire(void **s)
+{
+	(void)s;
+	w2c_pipeline *p = parse_ok(
+		"source: isos/win.iso\n"
+		"stages:\n"
+		"  - inspect:\n"
+		"  - inject: { drivers: [a.iso, b], rdp: true, deep: false, unattend: generate }\n"
+		"  - verify: { against: \"${source}\" }\n"
+		"  - upload: { to: \"obs://bkt/${workdir}.iso\", region: eu-de }\n"
+		"  - register: { cloud: otc, name: w1, wait: yes }\n");
+	assert_string_equal(p->workdir, "win2cloud-out");
+	assert_int_equal(p->n_stages, 5);
+	assert_int_equal(p->stages[1].line, 4);
+	assert_string_equal(plan(p),
+		"inspect isos/win.iso\n"
+		"inject isos/win.iso -o win2cloud-out/win-inject.iso --drivers a.iso --drivers b --rdp --unattend generate\n"
+		"verify win2cloud-out/win-inject.iso --against isos/win.iso\n"
+		"upload win2cloud-out/win-inject.iso obs://bkt/win2cloud-out.iso --region eu-de\n"
+		"register --iso obs://bkt/win2cloud-out.iso --cloud otc --name w1 --wait\n");
+	w2c_pipeline_free(p);
+}
+
+static void test_wire_glance_and_output(void **s)
+{
+	(void)s;
+	w2c_pipeline *p = parse_ok(
+		"source: win.iso\nworkdir: /tmp/w\n"
+		"stages:\n"
+		"  - build: { output: \"${workdir}/b.iso\", remove: /sources/ei.cfg }\n"
+		"  - check:\n"
+		"  - register: { cloud: openstack, name: w }\n");
+	assert_string_equal(plan(p),
+		"build win.iso -o /tmp/w/b.iso --remove /sources/ei.cfg\n"
+		"check /tmp/w/b.iso\n"
+		"register --iso /tmp/w/b.iso --cloud openstack --name w\n");
+	w2c_pipeline_free(p);
+}
+
+static void test_wire_errors(void **s)
+{
+	(void)s;
+	w2c_pipeline_cursor cur = { 0 };
+	w2c_pipeline_step st;
+	w2c_error err;
+	w2c_pipeline *p = parse_ok("source: w.iso\nstages:\n  - check: { limits: \"${url}\" }\n"
+				   "  - upload: { region: x }\n  - register: { cloud: otc, name: n }\n");
+	assert_int_equal(w2c_pipeline_step_make(p, 0, &cur, &st, &err), W2C_ERR_INVALID_INPUT);
+	assert_non_null(strstr(err.message, "${url}"));
+	assert_int_equal(w2c_pipeline_step_make(p, 1, &cur, &st, &err), W2C_ERR_INVALID_INPUT);
+	assert_non_null(strstr(err.message, "p.yaml:4: upload: missing 'to'"));
+	assert_int_equal(w2c_pipeline_step_make(p, 2, &cur, &st, &err), W2C_ERR_INVALID_INPUT);
+	assert_non_null(strstr(err.message, "p.yaml:5: register: no upload stage"));
+	w2c_pipeline_cursor_clear(&cur);
+	w2c_pipeline_free(p);
+}
+
+static void test_parse_errors(void **s)
+{
+	(void)s;
+	parse_fails("source: a\nstages: [ {check: {}}\n", "p.yaml:");
+	parse_fails("source: a.iso\nstage:\n  - check:\n", "p.yaml:2: stage: unknown key");
+	parse_fails("stages:\n  - check:\n", "source: missing");
+	parse_fails("source: a.iso\nstages: []\n", "stages: expected at least one stage");
+	parse_fails("source: a.iso\nstages:\n  - format: {}\n", "p.yaml:3: stages[0]: expected a verb");
+	parse_fails("source: a.iso\nstages:\n  - check: {}\n    upload: {}\n", "one VERB");
+	parse_fails("source: a.iso\nstages:\n  - check:\n      Min_Disk: 3\n", "p.yaml:4: stages[0].check.Min_Disk");
+	parse_fails("source: a.iso\nstages:\n  - check: { limits: { a: 1 } }\n", "expected a string");
+	parse_fails("source: a.iso\nstages:\n  - check: { x: [ [1] ] }\n", "list of strings");
+	parse_fails("source: a.iso\nstages:\n  - upload:\n      secret-key: abc\n", "p.yaml:4: stages[0].upload.secret-key: secrets");
+	parse_fails("source: a.iso\nstages:\n  - check: { admin-password: x }\n", "secrets do not belong");
+	/* a path to a secret is fine */
+	w2c_pipeline *p = parse_ok("source: a.iso\nstages:\n  - check: { admin-password-file: pw, disk: d }\n");
+	w2c_pipeline_free(p);
+}
+
+static void touch(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_state(void **s)
+{
+	(void)s;
+	char dir[] = "/tmp/w2c-pipe-XXXXXX", src[64], out[64], drv[64], drvf[80];
+	w2c_pipeline_state *st;
+	w2c_pipeline_step step = { 0 };
+	w2c_error err;
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof src, "%s/src.iso", dir);
+	snprintf(out, sizeof out, "%s/out.iso", dir);
+	snprintf(drv, sizeof drv, "%s/drv", dir);
+	snprintf(drvf, sizeof drvf, "%s/drv/a.inf", dir);
+	touch(src, "source");
+	touch(out, "output");
+	assert_int_equal(mkdir(drv, 0755), 0);
+	touch(drvf, "inf");
+	char *argv[] = { "inject", src, "-o", out, "--drivers", drv, "--profile", "otc", NULL };
+	step.argv = argv;
+	step.argc = 8;
+	step.output = out;
+
+	assert_int_equal(w2c_pipeline_state_load(dir, &st, &err), W2C_OK);
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	assert_int_equal(w2c_pipeline_state_record(st, 0, &step, &err), W2C_OK);
+	assert_int_equal(w2c_pipeline_state_record(st, 1, &step, &err), W2C_OK);
+	w2c_pipeline_state_free(st);
+
+	/* reloaded from disk: done, until an input, a file inside a directory input,
+	 * the command line or the output changes */
+	assert_int_equal(w2c_pipeline_state_load(dir, &st, &err), W2C_OK);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	assert_false(w2c_pipeline_state_done(st, 2, &step));
+	argv[7] = "huaweicloud";
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	argv[7] = "otc";
+	touch(drvf, "inf changed");
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	assert_int_equal(w2c_pipeline_state_record(st, 0, &step, &err), W2C_OK);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	unlink(out);
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	touch(out, "output");
+	assert_int_equal(w2c_pipeline_state_record(st, 0, &step, &err), W2C_OK);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	/* forgetting from stage 1 keeps stage 0 */
+	assert_int_equal(w2c_pipeline_state_forget_from(st, 1, &err), W2C_OK);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	assert_false(w2c_pipeline_state_done(st, 1, &step));
+	w2c_pipeline_state_free(st);
+
+	/* a corrupt state file is refused with the path and how to recover */
+	char sf[96];
+	snprintf(sf, sizeof sf, "%s/.win2cloud-run.json", dir);
+	touch(sf, "{\"stages\": 3}");
+	assert_int_equal(w2c_pipeline_state_load(dir, &st, &err), W2C_ERR_INVALID_INPUT);
+	assert_non_null(strstr(err.message, ".win2cloud-run.json"));
+	assert_non_null(strstr(err.message, "delete it"));
+
+	unlink(sf);
+	unlink(src);
+	unlink(out);
+	unlink(drvf);
+	rmdir(drv);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_and_wire),
+		cmocka_unit_test(test_wire_glance_and_output),
+		cmocka_unit_test(test_wire_errors),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_state),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
