@@ -126,8 +126,8 @@ static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
 	o->merge_disk = o->merge_disk || j->ux.cloud_set;
 	if (j->a.n_editions == 1 && !o->image_index && !o->image_name)
 		ux_option(&j->ux, OPT_EDITION, j->a.editions[0], why, sizeof why);
-	if (gen && !o->arch && n && eds[0]->arch)
-		o->arch = eds[0]->arch;
+	if (gen && !o->arch && j->n_sel && j->sel[0].edition->arch)
+		o->arch = j->sel[0].edition->arch; /* of the (first) edition the drivers are for */
 	if (!rc)
 		rc = ux_load_secrets(&j->ux, err);
 	if (!rc && gen)
