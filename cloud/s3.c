@@ -11,6 +11,7 @@ struct w2c_s3 {
 	char *endpoint;  /* without trailing '/' */
 	w2c_http *http;
 	w2c_sigv4_key key;
+	char found_region[64]; /* the bucket's region when the server named another than ours */
 };
 
 w2c_code w2c_s3_new(const w2c_s3_config *cfg, w2c_s3 **out, w2c_error *err)
@@ -392,5 +393,89 @@ w2c_code w2c_s3_mp_abort(w2c_s3 *s3, const char *bucket, const char *key, const 
 	w2c_http_response_free(&r);
 	free(q);
 	free(url);
+	return rc;
+}
+
+/* The region a refused request names (S3 tells where the bucket lives), or "". */
+static void region_hint(const w2c_http_response *r, char out[64])
+{
+	const char *h = w2c_http_headers_get(&r->headers, "x-amz-bucket-region");
+	char code[64], msg[256];
+
+	snprintf(out, 64, "%s", h ? h : "");
+	if (out[0] || r->status / 100 == 2)
+		return;
+	w2c_s3_parse_error(r->body, r->body_len, code, msg);
+	if (strcmp(code, "AuthorizationHeaderMalformed") && strcmp(code, "PermanentRedirect"))
+		return;
+	w2c_s3_parse_error_field(r->body, r->body_len, "Region", out, 64);
+	const char *q = strstr(msg, "expecting '");
+	if (!out[0] && q) /* Swift s3api: "... region 'x' is wrong; expecting 'us-east-1'" */
+		snprintf(out, 64, "%.*s", (int)strcspn(q + 11, "'"), q + 11);
+	if (strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(out))
+		out[0] = 0;
+}
+
+/* A bucket request; signed once more for the bucket's region when the server names it. */
+static w2c_code bucket_request(w2c_s3 *s3, const char *method, const char *bucket,
+			       const char *query, const char *what, w2c_http_response *r,
+			       w2c_error *err)
+{
+	char *url = object_url(s3, bucket, "", query), hint[64];
+	w2c_http_headers h = { 0 };
+	w2c_code rc;
+
+	if (!url)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	rc = perform(s3, method, url, &h, NULL, W2C_SHA256_EMPTY, what, NULL, NULL, r, err);
+	if (!rc && r->status / 100 != 2) {
+		region_hint(r, hint);
+		if (hint[0] && strcmp(hint, s3->key.region)) {
+			w2c_log(s3->cfg.http.log, W2C_LOG_INFO, "bucket %s answers for region %s, not %s",
+				bucket, hint, s3->key.region);
+			memcpy(s3->found_region, hint, sizeof hint);
+			s3->key.region = s3->found_region;
+			w2c_http_response_free(r);
+			w2c_http_headers_free(&h);
+			rc = perform(s3, method, url, &h, NULL, W2C_SHA256_EMPTY, what, NULL, NULL, r, err);
+		}
+	}
+	if (!rc && r->status / 100 != 2)
+		rc = status_error(s3, what, bucket, NULL, r, err);
+	w2c_http_headers_free(&h);
+	free(url);
+	return rc;
+}
+
+static void header_copy(const w2c_http_response *r, const char *name, char *out, size_t n)
+{
+	const char *v = w2c_http_headers_get(&r->headers, name);
+	snprintf(out, n, "%s", v ? v : "");
+}
+
+w2c_code w2c_s3_bucket_info(w2c_s3 *s3, const char *bucket, w2c_s3_bucket *out, w2c_error *err)
+{
+	w2c_http_response r = { 0 };
+	w2c_code rc;
+
+	memset(out, 0, sizeof *out);
+	/* GET ?location first: its error body names the right region, HEAD has no body */
+	rc = bucket_request(s3, "GET", bucket, "location", "bucket location", &r, err);
+	if (!rc && (rc = w2c_s3_parse_location(r.body, r.body_len, out->region, err)))
+		w2c_error_prefix(err, "bucket %s at %s", bucket, s3->endpoint);
+	w2c_http_response_free(&r);
+	if (rc)
+		return rc;
+	if (!out->region[0]) /* S3: an empty LocationConstraint means us-east-1 */
+		snprintf(out->region, sizeof out->region, "us-east-1");
+	if ((rc = bucket_request(s3, "HEAD", bucket, NULL, "head bucket", &r, err)) == W2C_OK) {
+		header_copy(&r, "x-obs-storage-class", out->storage_class, sizeof out->storage_class);
+		if (!out->storage_class[0])
+			header_copy(&r, "x-default-storage-class", out->storage_class,
+				    sizeof out->storage_class);
+		out->class_header = out->storage_class[0] != 0;
+		header_copy(&r, "x-obs-version", out->obs_version, sizeof out->obs_version);
+	}
+	w2c_http_response_free(&r);
 	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,5 +156,47 @@ void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message
 		child_text(r, "Code", code, 64);
 		child_text(r, "Message", message, 256);
 	}
+	xmlFreeDoc(d);
+}
+
+/* Text of the root element, whatever its name, into @out (size @n). */
+static bool root_text(xmlNodePtr r, char *out, size_t n)
+{
+	xmlChar *t = r ? xmlNodeGetContent(r) : NULL;
+	out[0] = 0;
+	if (!t)
+		return r != NULL;
+	snprintf(out, n, "%s", (const char *)t);
+	xmlFree(t);
+	return true;
+}
+
+w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err)
+{
+	xmlDocPtr d = parse(xml, len);
+	xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
+	w2c_code rc = W2C_OK;
+
+	region[0] = 0;
+	/* S3 answers LocationConstraint, OBS's native API Location */
+	if ((!named(r, "LocationConstraint") && !named(r, "Location")) || !root_text(r, region, 64))
+		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				   "bucket location: response is no LocationConstraint or Location element");
+	else if (strspn(region, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+		 strlen(region))
+		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				   "bucket location: '%.40s' is no region name (letters, digits, '-')", region);
+	xmlFreeDoc(d);
+	return rc;
+}
+
+void w2c_s3_parse_error_field(const char *xml, size_t len, const char *name, char *out, size_t n)
+{
+	xmlDocPtr d = parse(xml, len);
+	xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
+
+	out[0] = 0;
+	if (named(r, "Error"))
+		child_text(r, name, out, n);
 	xmlFreeDoc(d);
 }

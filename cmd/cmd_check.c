@@ -10,7 +10,8 @@
 static const char help[] =
 	"usage: win2cloud check [FILE...] [--profile otc|huaweicloud|openstack] [--limits FILE]\n"
 	"                       [--deep|--no-deep] [--firmware bios|uefi] [--require-drivers]\n"
-	"                       [--min-disk GIB] [--os-version STRING] [--bucket B --region R]\n"
+	"                       [--min-disk GIB] [--os-version STRING]\n"
+	"                       [--bucket B[/KEY] --region R [--endpoint URL] [--credentials-profile P]]\n"
 	"                       [--admin-password-file F [--admin-user U]] [--list-rules] [--json]\n"
 	"\n"
 	"Verify what the image service would reject later, in seconds, each violation with\n"
@@ -23,17 +24,24 @@ static const char help[] =
 	"  --deep / --no-deep       in-guest inspection of disk images with libguestfs; by\n"
 	"                           default on when the appliance works (skipped with a notice)\n"
 	"  --firmware bios|uefi     how the image will boot (default bios)\n"
-	"  --require-drivers        ISO: boot-critical VirtIO drivers must be present\n"
+	"  --require-drivers        ISO: viostor and vioscsi must be under $WinPEDriver$, accepted\n"
+	"                           by each edition's arch and build (checked whenever it exists)\n"
 	"  --min-disk GIB           registration min_disk: range and >= the image's virtual size\n"
 	"  --os-version STRING      registration os_version: must be in the profile's list\n"
-	"  --bucket B, --region R   registration bucket (storage class and region)\n"
+	"  --bucket B[/KEY]         registration bucket (also s3://B/KEY, obs://B/KEY): storage\n"
+	"                           class STANDARD and region = --region R, asked with the upload's\n"
+	"                           credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, OS_*, HW_*\n"
+	"                           or the 0600 credentials file); skipped with a notice without\n"
+	"                           them.  S3 keeps no bucket-level class: give KEY to check the object\n"
+	"  --endpoint URL           S3/OBS endpoint (default https://obs.R.otc.t-systems.com)\n"
+	"  --credentials-profile P  profile of the credentials file; --ca-bundle FILE for TLS\n"
 	"  --admin-password-file F  check the Administrator password in F (mode 0600) against\n"
 	"                           the cloud's rule; --admin-user names the user\n"
 	"  --list-rules             print every rule with its severity in the profile\n"
 	"  --json                   findings and summary as one JSON document\n"
 	"\n"
 	"Exit status: 0 no errors, 3 errors found, 4 unreadable or malformed input,\n"
-	"2 usage error.\n";
+	"5 the bucket's service refused the key or could not be reached, 2 usage error.\n";
 
 struct check_args {
 	const char *profile, *limits, *pwfile, *user;
@@ -142,6 +150,9 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
 		{ "os-version", required_argument, NULL, 'o' },
 		{ "bucket", required_argument, NULL, 'b' },
 		{ "region", required_argument, NULL, 'R' },
+		{ "endpoint", required_argument, NULL, 'E' },
+		{ "credentials-profile", required_argument, NULL, 'C' },
+		{ "ca-bundle", required_argument, NULL, 'A' },
 		{ "admin-password-file", required_argument, NULL, 'P' },
 		{ "admin-user", required_argument, NULL, 'u' },
 		{ "list-rules", no_argument, NULL, 'l' },
@@ -163,6 +174,9 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
 		case 'o': a->o.os_version = optarg; break;
 		case 'b': a->o.bucket = optarg; break;
 		case 'R': a->o.region = optarg; break;
+		case 'E': a->o.endpoint = optarg; break;
+		case 'C': a->o.cred_profile = optarg; break;
+		case 'A': a->o.ca_bundle = optarg; break;
 		case 'P': a->pwfile = optarg; break;
 		case 'u': a->user = optarg; break;
 		case 'l': a->list = true; break;

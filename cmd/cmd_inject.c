@@ -1,14 +1,17 @@
 /* win2cloud inject: place the right drivers per edition under $WinPEDriver$ and rebuild the ISO. */
 #include "drvcli.h"
+#include "uxcli.h"
 #include "common/util.h"
 #include "win2cloud/build.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
 	"usage: win2cloud inject ISO --drivers SRC... -o OUT.iso [--edition INDEX|NAME]...\n"
 	"                        [--driver NAME]... [--no-driver NAME]... [--level media] [--json]\n"
+	"                        [--unattend FILE|generate [answer-file options]]\n"
 	"\n"
 	"Select, for every edition of install.wim/esd (or those given with --edition), the\n"
 	"driver folder whose INF accepts the edition's arch and build (see 'win2cloud drivers'),\n"
@@ -26,16 +29,27 @@ static const char help[] =
 	"  --driver NAME      also inject NAME ('*' = every driver found); repeatable\n"
 	"  --no-driver NAME   do not inject NAME; repeatable\n"
 	"  --level media      where drivers go: the media's $WinPEDriver$ (the only level so far)\n"
+	"  --unattend generate  write a new autounattend.xml at the media root whose DriverPaths\n"
+	"                     point at the $WinPEDriver$ folders placed here\n"
+	"  --unattend FILE    merge FILE (as 'unattend merge' does: only what we own changes) with\n"
+	"                     those DriverPaths and put it at the media root as autounattend.xml\n"
+	"                     (an answer file already on the medium is replaced, with a notice)\n"
+	"  answer-file options, as for 'win2cloud unattend new|merge': --arch, --firmware,\n"
+	"                     --cloud, --disk, --admin-password-file|-env|-stdin, --plain-password,\n"
+	"                     --locale, --timezone, --computer-name, --product-key-file, --rdp;\n"
+	"                     a single --edition also selects the image the answer file installs\n"
 	"\n"
-	"Nothing is written when a source does not parse or an edition lacks a boot-critical\n"
-	"driver (viostor, vioscsi).\n"
+	"Nothing is written when a source does not parse, an edition lacks a boot-critical\n"
+	"driver (viostor, vioscsi) or the answer file has lint errors on the new medium.\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
-	"driver, 4 unreadable ISO or driver source, 6 interrupted.\n";
+	"driver or the answer file has lint errors, 4 unreadable ISO, driver source or answer\n"
+	"file, 6 interrupted.\n";
 
 typedef struct inject_job {
 	drv_args a;
-	const char *iso, *out;
+	const char *iso, *out, *unattend;
+	ux_args ux;
 	w2c_driver_catalog *cat;
 	w2c_media *m;
 	w2c_edition_selection *sel;
@@ -49,6 +63,7 @@ static void job_free(inject_job *j)
 		w2c_edition_selection_clear(&j->sel[i]);
 	free(j->sel);
 	free(j->manifest);
+	ux_free_secrets(&j->ux);
 	w2c_media_free(j->m);
 	w2c_driver_catalog_free(j->cat);
 	drv_args_free(&j->a);
@@ -72,6 +87,68 @@ static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *re
 		       res->sha256);
 }
 
+/* Our answer file must pass our lint on the medium it goes onto. */
+static w2c_code lint_on_media(inject_job *j, const w2c_edition **eds, size_t n, const char *xml,
+			      size_t len, w2c_error *err)
+{
+	w2c_unattend_target t = { w2c_media_root(j->m), eds, n };
+	w2c_lint_options lo = { &t, j->ux.firmware_set, j->ux.o.firmware, j->ux.cloud_set, j->ux.o.cloud };
+	w2c_lint_report r;
+	w2c_code rc = w2c_unattend_lint(xml, len, &lo, &r, err);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < r.n; i++)
+		if (r.items[i].severity == W2C_SEV_ERROR)
+			rc = w2c_set_error(err, W2C_ERR_VIOLATIONS,
+					   "%s: nothing written: the answer file has %zu lint error(s) on "
+					   "the new medium (win2cloud unattend lint FILE --for ISO); first: "
+					   "line %ld: [%s] %s", j->out, r.errors, r.items[i].line,
+					   r.items[i].rule, r.items[i].message);
+	w2c_lint_report_free(&r);
+	return rc;
+}
+
+/* --unattend: generate or merge, DriverPaths to what was placed, at the media root. */
+static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
+{
+	w2c_unattend_options *o = &j->ux.o;
+	const bool gen = !strcmp(j->unattend, "generate");
+	size_t n = w2c_media_edition_count(j->m), in_len = 0, len = 0;
+	const w2c_edition **eds = calloc(n + 1, sizeof *eds);
+	char *in = NULL, *xml = NULL, why[64];
+	bool replaced = false;
+	w2c_code rc = eds ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	for (size_t i = 0; eds && i < n; i++)
+		eds[i] = w2c_media_edition(j->m, i);
+	o->driver_paths = true;
+	o->merge_disk = o->merge_disk || j->ux.cloud_set;
+	if (j->a.n_editions == 1 && !o->image_index && !o->image_name)
+		ux_option(&j->ux, OPT_EDITION, j->a.editions[0], why, sizeof why);
+	if (gen && !o->arch && j->n_sel && j->sel[0].edition->arch)
+		o->arch = j->sel[0].edition->arch; /* of the (first) edition the drivers are for */
+	if (!rc)
+		rc = ux_load_secrets(&j->ux, err);
+	if (!rc && gen)
+		rc = w2c_unattend_generate(o, &xml, &len, err);
+	else if (!rc && !(rc = w2c_read_file(j->unattend, 16 << 20, &in, &in_len, err)))
+		rc = w2c_unattend_merge(in, in_len, j->unattend, o, &xml, &len, err);
+	if (!rc)
+		rc = w2c_unattend_put(w2c_media_root(j->m), xml, len, &replaced, err);
+	if (!rc)
+		rc = lint_on_media(j, eds, n, xml, len, err);
+	if (!rc && replaced)
+		cli_notice(cli, "%s: its autounattend.xml is replaced by the %s answer file", j->iso,
+			   gen ? "generated" : "merged");
+	if (xml)
+		OPENSSL_cleanse(xml, len);
+	free(xml);
+	free(in);
+	free(eds);
+	return rc;
+}
+
 static int run(w2c_cli *cli, inject_job *j)
 {
 	w2c_media_options mo = { .log = &cli->log };
@@ -92,6 +169,8 @@ static int run(w2c_cli *cli, inject_job *j)
 		return cli_fail(cli, &err);
 	}
 	rc = w2c_drivers_place(j->m, w2c_media_root(j->m), j->sel, j->n_sel, &j->manifest, &err);
+	if (!rc && j->unattend)
+		rc = put_answer_file(cli, j, &err);
 	if (!rc)
 		rc = w2c_build_iso(j->m, j->out, &bo, &res, &err);
 	cli_progress_end(cli);
@@ -113,18 +192,31 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		{ "drivers", required_argument, NULL, DRV_OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "unattend", required_argument, NULL, 'U' },
 		DRV_LONGOPTS,
+		UX_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ 0 },
 	};
 	inject_job j = { 0 };
-	int c, status;
+	char why[512];
+	bool ux_used = false;
+	int c, h, status;
 
 	drv_args_init(&j.a);
+	w2c_unattend_options_init(&j.ux.o);
 	while ((c = getopt_long(argc, argv, "hvqo:", opts, NULL)) != -1) {
 		if (cli_common_option(cli, c) || drv_option(&j.a, c, optarg))
 			continue;
+		if ((h = ux_option(&j.ux, c, optarg, why, sizeof why)) != 0) {
+			ux_used = ux_used || h > 0;
+			if (h > 0)
+				continue;
+			job_free(&j);
+			return cli_usage_error(cli, "inject", "%s", why);
+		}
 		switch (c) {
+		case 'U': j.unattend = optarg; break;
 		case 'h': job_free(&j); return cli_help(help);
 		case 'o': j.out = optarg; break;
 		case 'L':
@@ -139,6 +231,10 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 	if (optind + 1 != argc || !j.out || !j.a.n_srcs) {
 		job_free(&j);
 		return cli_usage_error(cli, "inject", "expects ISO, --drivers SRC and -o OUT.iso");
+	}
+	if (ux_used && !j.unattend) {
+		job_free(&j);
+		return cli_usage_error(cli, "inject", "answer-file options need --unattend FILE|generate");
 	}
 	j.iso = argv[optind];
 	status = run(cli, &j);

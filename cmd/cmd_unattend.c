@@ -1,5 +1,5 @@
 /* win2cloud unattend new|merge|lint: answer files for unattended Setup. */
-#include "cli.h"
+#include "uxcli.h"
 #include "common/util.h"
 #include "win2cloud/media.h"
 #include "win2cloud/unattend.h"
@@ -47,150 +47,32 @@ static const char help_text[] =
 	"upper, lower, digit, special from !@$%^-_=+[{}]:,./? and no user name) and never\n"
 	"printed. lint exits 3 when it finds errors.\n";
 
-enum {
-	OPT_EDITION = 0x2000, OPT_ARCH, OPT_FIRMWARE, OPT_CLOUD, OPT_DISK, OPT_PW_FILE, OPT_PW_ENV,
-	OPT_PW_STDIN, OPT_PLAIN, OPT_LOCALE, OPT_TZ, OPT_NAME, OPT_KEY_FILE, OPT_RDP, OPT_DRIVERS,
-	OPT_FOR,
-};
-
-typedef struct ux_args {
-	w2c_unattend_options o;
-	const char *output, *for_iso, *pw_file, *pw_env, *key_file;
-	bool pw_stdin, firmware_set, cloud_set;
-	char *password, *product_key;
-} ux_args;
-
-/* Read the first line of a secret file, refusing one others can read. */
-static w2c_code read_secret_file(const char *path, const char *what, char **out, w2c_error *err)
-{
-	struct stat st;
-	size_t len;
-	w2c_code rc;
-
-	if (stat(path, &st) < 0)
-		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read %s file", path, what);
-	if (st.st_mode & 077)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s file is readable by others (mode %03o); expected 0600 "
-				     "(chmod 600 '%s')", path, what, (unsigned)(st.st_mode & 0777), path);
-	if ((rc = w2c_read_file(path, 4096, out, &len, err)))
-		return rc;
-	(*out)[strcspn(*out, "\r\n")] = 0;
-	return W2C_OK;
-}
-
-static w2c_code load_secrets(ux_args *a, w2c_error *err)
-{
-	int sources = !!a->pw_file + !!a->pw_env + a->pw_stdin;
-	w2c_code rc;
-
-	if (sources > 1)
-		return w2c_set_error(err, W2C_ERR_USAGE, "give the Administrator password one way only "
-				     "(--admin-password-file, --admin-password-env or --admin-password-stdin)");
-	if (a->pw_file && (rc = read_secret_file(a->pw_file, "password", &a->password, err)))
-		return rc;
-	if (a->pw_env) {
-		const char *v = getenv(a->pw_env);
-		if (!v || !*v)
-			return w2c_set_error(err, W2C_ERR_USAGE,
-					     "--admin-password-env: variable %s is not set", a->pw_env);
-		a->password = w2c_strdup(v);
-	}
-	if (a->pw_stdin) {
-		char buf[512];
-		if (!fgets(buf, sizeof buf, stdin))
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-					     "--admin-password-stdin: nothing on standard input");
-		buf[strcspn(buf, "\r\n")] = 0;
-		a->password = w2c_strdup(buf);
-		OPENSSL_cleanse(buf, sizeof buf);
-	}
-	if (a->key_file && (rc = read_secret_file(a->key_file, "product key", &a->product_key, err)))
-		return rc;
-	a->o.admin_password = a->password;
-	a->o.product_key = a->product_key;
-	return W2C_OK;
-}
-
-static void free_secrets(ux_args *a)
-{
-	if (a->password)
-		OPENSSL_cleanse(a->password, strlen(a->password));
-	if (a->product_key)
-		OPENSSL_cleanse(a->product_key, strlen(a->product_key));
-	free(a->password);
-	free(a->product_key);
-}
-
 static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_args *a)
 {
 	static const struct option longopts[] = {
 		{ "edition", required_argument, NULL, OPT_EDITION },
-		{ "arch", required_argument, NULL, OPT_ARCH },
-		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
-		{ "cloud", required_argument, NULL, OPT_CLOUD },
-		{ "disk", required_argument, NULL, OPT_DISK },
-		{ "admin-password-file", required_argument, NULL, OPT_PW_FILE },
-		{ "admin-password-env", required_argument, NULL, OPT_PW_ENV },
-		{ "admin-password-stdin", no_argument, NULL, OPT_PW_STDIN },
-		{ "plain-password", no_argument, NULL, OPT_PLAIN },
-		{ "locale", required_argument, NULL, OPT_LOCALE },
-		{ "timezone", required_argument, NULL, OPT_TZ },
-		{ "computer-name", required_argument, NULL, OPT_NAME },
-		{ "product-key-file", required_argument, NULL, OPT_KEY_FILE },
-		{ "rdp", no_argument, NULL, OPT_RDP },
-		{ "driver-paths", no_argument, NULL, OPT_DRIVERS },
+		UX_LONGOPTS,
 		{ "for", required_argument, NULL, OPT_FOR },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	w2c_error err;
-	int c;
-	char *end;
+	char why[512];
+	int c, h;
 
 	w2c_unattend_options_init(&a->o);
 	while ((c = getopt_long(argc, argv, "o:hvq", longopts, NULL)) != -1) {
 		if (cli_common_option(cli, c))
 			continue;
+		if ((h = ux_option(a, c, optarg, why, sizeof why)) != 0) {
+			if (h < 0)
+				return cli_usage_error(cli, verb, "%s", why);
+			continue;
+		}
 		switch (c) {
 		case 'h':
 			cli_help(help_text);
 			return 0;
-		case OPT_EDITION:
-			if (optarg[0] && strspn(optarg, "0123456789") == strlen(optarg))
-				a->o.image_index = optarg;
-			else
-				a->o.image_name = optarg;
-			break;
-		case OPT_ARCH: a->o.arch = optarg; break;
-		case OPT_FIRMWARE:
-			if (strcmp(optarg, "bios") && strcmp(optarg, "uefi"))
-				return cli_usage_error(cli, verb, "--firmware '%s': expected bios or uefi", optarg);
-			a->o.firmware = strcmp(optarg, "uefi") ? W2C_FIRMWARE_BIOS : W2C_FIRMWARE_UEFI;
-			a->firmware_set = true;
-			break;
-		case OPT_CLOUD:
-			if (w2c_cloud_profile_parse(optarg, &a->o.cloud, &err))
-				return cli_usage_error(cli, verb, "--cloud: %s", err.message);
-			a->cloud_set = true;
-			break;
-		case OPT_DISK:
-			a->o.disk = (int)strtol(optarg, &end, 10);
-			if (!*optarg || *end || a->o.disk < 0)
-				return cli_usage_error(cli, verb, "--disk '%s': expected a disk number", optarg);
-			a->o.merge_disk = true;
-			break;
-		case OPT_PW_FILE: a->pw_file = optarg; break;
-		case OPT_PW_ENV: a->pw_env = optarg; break;
-		case OPT_PW_STDIN: a->pw_stdin = true; break;
-		case OPT_PLAIN: a->o.password_plain = true; break;
-		case OPT_LOCALE: a->o.locale = optarg; break;
-		case OPT_TZ: a->o.timezone = optarg; break;
-		case OPT_NAME: a->o.computer_name = optarg; break;
-		case OPT_KEY_FILE: a->key_file = optarg; break;
-		case OPT_RDP: a->o.rdp = true; break;
-		case OPT_DRIVERS: a->o.driver_paths = true; break;
 		case OPT_FOR: a->for_iso = optarg; break;
 		case 'o': a->output = optarg; break;
 		default:
@@ -246,9 +128,9 @@ static int run_new(int argc, char **argv, w2c_cli *cli)
 		return st;
 	if (optind < argc)
 		return cli_usage_error(cli, "unattend new", "takes no file argument (use -o FILE)");
-	if (load_secrets(&a, &err) || w2c_unattend_generate(&a.o, &xml, &len, &err) ||
+	if (ux_load_secrets(&a, &err) || w2c_unattend_generate(&a.o, &xml, &len, &err) ||
 	    self_check(&a, xml, len, &err)) {
-		free_secrets(&a);
+		ux_free_secrets(&a);
 		free(xml);
 		return cli_fail(cli, &err);
 	}
@@ -259,7 +141,7 @@ static int run_new(int argc, char **argv, w2c_cli *cli)
 	st = write_result(cli, a.output, xml, len);
 	OPENSSL_cleanse(xml, len);
 	free(xml);
-	free_secrets(&a);
+	ux_free_secrets(&a);
 	return st;
 }
 
@@ -287,9 +169,9 @@ static int run_merge(int argc, char **argv, w2c_cli *cli)
 		return cli_usage_error(cli, "unattend merge", "would overwrite its input %s; write "
 				       "to another file", argv[optind]);
 	a.o.merge_disk = a.o.merge_disk || a.cloud_set;
-	if (load_secrets(&a, &err) || w2c_read_file(argv[optind], 16 << 20, &in, &in_len, &err) ||
+	if (ux_load_secrets(&a, &err) || w2c_read_file(argv[optind], 16 << 20, &in, &in_len, &err) ||
 	    w2c_unattend_merge(in, in_len, argv[optind], &a.o, &xml, &len, &err)) {
-		free_secrets(&a);
+		ux_free_secrets(&a);
 		free(in);
 		return cli_fail(cli, &err);
 	}
@@ -297,7 +179,7 @@ static int run_merge(int argc, char **argv, w2c_cli *cli)
 	OPENSSL_cleanse(xml, len);
 	free(xml);
 	free(in);
-	free_secrets(&a);
+	ux_free_secrets(&a);
 	return st;
 }
 

@@ -124,11 +124,15 @@ static w2c_code put_file(w2c_node *root, const w2c_driver_entry *e, const char *
 {
 	char *src = e->dir[0] ? w2c_asprintf("%s/%s", e->dir, rel) : w2c_strdup(rel);
 	char *local = src ? w2c_driver_source_local_path(e->source, src) : NULL;
+	w2c_media *image = NULL;
+	const w2c_node *node = src && !local ? w2c_driver_source_node(e->source, src, &image) : NULL;
 	w2c_code rc;
 	if (!src)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	if (local) {
 		rc = w2c_tree_put_local(root, dst, local, err);
+	} else if (node) { /* streamed from the driver ISO at build time, not held in memory */
+		rc = w2c_tree_put_image(root, dst, node, image, err);
 	} else {
 		uint8_t *data = NULL;
 		size_t len = 0;

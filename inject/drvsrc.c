@@ -26,6 +26,8 @@ struct w2c_driver_source {
 	const src_ops *ops;
 	char *path;
 	w2c_media *media;   /* ISO sources */
+	char *prefix;       /* ISO sources: folder of the image the source is ("" = root) */
+	bool borrowed;      /* the media belongs to the caller */
 	char **files;       /* every file and directory, relative; directories end in '/' */
 	size_t n_files, cap_files;
 	bool too_many;
@@ -107,18 +109,26 @@ typedef struct iso_walk {
 static int iso_list_node(w2c_node *n, void *user)
 {
 	iso_walk *w = user;
-	if (!n->parent)
-		return 0;
 	char *p = w2c_node_path(n);
-	w->ok = p && add_rel(w->s, p + 1, n->is_dir);
+	size_t skip = strlen(w->s->prefix) + 1; /* "/prefix/" of the folder walked ("/" for the root) */
+	w->ok = p && (strlen(p) <= skip || add_rel(w->s, p + skip, n->is_dir));
 	free(p);
 	return !w->ok;
+}
+
+/* The node of @rel in the image (relative to the source's folder). */
+static const w2c_node *iso_node(const w2c_driver_source *s, const char *rel)
+{
+	char *full = w2c_asprintf("%s/%s", s->prefix, rel);
+	const w2c_node *n = full ? w2c_tree_lookup(w2c_media_root(s->media), full) : NULL;
+	free(full);
+	return n;
 }
 
 static w2c_code iso_read(w2c_driver_source *s, const char *rel, size_t max, uint8_t **data,
 			 size_t *len, w2c_error *err)
 {
-	const w2c_node *n = w2c_tree_lookup(w2c_media_root(s->media), rel);
+	const w2c_node *n = iso_node(s, rel);
 	size_t got = 0;
 	if (!n || n->is_dir)
 		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: no file '%s' in the image", s->path, rel);
@@ -144,10 +154,27 @@ static w2c_code iso_read(w2c_driver_source *s, const char *rel, size_t max, uint
 
 static void iso_close(w2c_driver_source *s)
 {
-	w2c_media_free(s->media);
+	if (!s->borrowed)
+		w2c_media_free(s->media);
 }
 
 static const src_ops iso_ops = { "iso", iso_read, iso_close };
+static const src_ops iso_folder_ops = { "iso-folder", iso_read, iso_close };
+
+/* List the files below the folder s->prefix of s->media. */
+static w2c_code iso_list(w2c_driver_source *s, w2c_error *err)
+{
+	w2c_node *top = s->prefix[0] ? w2c_tree_lookup(w2c_media_root(s->media), s->prefix)
+				     : w2c_media_root(s->media);
+	iso_walk w = { s, true };
+	if (!top || !top->is_dir)
+		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: no folder %s in the image",
+				     w2c_media_path(s->media), s->prefix);
+	w2c_tree_walk(top, iso_list_node, &w);
+	if (!w.ok)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "driver source %s: out of memory", s->path);
+	return W2C_OK;
+}
 
 /* ---- common ---- */
 
@@ -186,10 +213,8 @@ w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_dri
 				err->code = rc = W2C_ERR_INVALID_INPUT;
 		} else {
 			s->ops = &iso_ops;
-			iso_walk w = { s, true };
-			w2c_tree_walk(w2c_media_root(s->media), iso_list_node, &w);
-			if (!w.ok)
-				rc = w2c_set_error(err, W2C_ERR_NOMEM, "driver source %s: out of memory", path);
+			rc = (s->prefix = w2c_strdup("")) ? iso_list(s, err)
+							  : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 		}
 	}
 	if (rc) {
@@ -201,6 +226,43 @@ w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_dri
 	return W2C_OK;
 }
 
+w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_source **out,
+				      w2c_error *err)
+{
+	w2c_driver_source *s = calloc(1, sizeof *s);
+	w2c_code rc;
+
+	*out = NULL;
+	while (dir[0] == '/')
+		dir++;
+	if (!s || !(s->prefix = w2c_asprintf("/%s", dir)) ||
+	    !(s->path = w2c_asprintf("%s:%s", w2c_media_path(m), s->prefix))) {
+		w2c_driver_source_free(s);
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	}
+	s->media = m;
+	s->borrowed = true;
+	s->ops = &iso_folder_ops;
+	if ((rc = iso_list(s, err))) {
+		w2c_driver_source_free(s);
+		return rc;
+	}
+	qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
+	*out = s;
+	return W2C_OK;
+}
+
+const w2c_node *w2c_driver_source_node(w2c_driver_source *s, const char *rel, w2c_media **m)
+{
+	char *real = NULL;
+	const w2c_node *n = NULL;
+	if (s->media && w2c_driver_source_exists(s, rel, &real))
+		n = iso_node(s, real);
+	free(real);
+	*m = s->media;
+	return n && !n->is_dir ? n : NULL;
+}
+
 void w2c_driver_source_free(w2c_driver_source *s)
 {
 	if (!s)
@@ -210,6 +272,7 @@ void w2c_driver_source_free(w2c_driver_source *s)
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->prefix);
 	free(s->path);
 	free(s);
 }

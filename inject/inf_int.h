@@ -20,5 +20,7 @@ typedef int (*w2c_src_list_fn)(void *user, const char *rel, bool is_dir);
 int w2c_driver_source_walk(w2c_driver_source *s, w2c_src_list_fn fn, void *user);
 /* Case-insensitive existence check of @rel, giving its real spelling (caller frees). */
 bool w2c_driver_source_exists(w2c_driver_source *s, const char *rel, char **real);
+/* The file node of @rel and its medium (*@m) for image sources, else NULL. */
+const w2c_node *w2c_driver_source_node(w2c_driver_source *s, const char *rel, w2c_media **m);
 
 #endif

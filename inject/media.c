@@ -203,8 +203,8 @@ w2c_code w2c_media_read(w2c_media *m, const w2c_node *n, uint64_t off, void *buf
 	if (len > n->size - off)
 		len = (size_t)(n->size - off);
 	switch (n->src) {
-	case W2C_SRC_IMAGE:
-		rc = read_extents(m, n, off, buf, len, err);
+	case W2C_SRC_IMAGE: /* a file placed from another image reads from that one */
+		rc = read_extents(n->image ? n->image : m, n, off, buf, len, err);
 		break;
 	case W2C_SRC_LOCAL:
 		rc = read_local(n, off, buf, len, err);

@@ -31,6 +31,7 @@ static void clear_source(w2c_node *n)
 	n->n_extents = 0;
 	n->local_path = NULL;
 	n->data = NULL;
+	n->image = NULL;
 	n->src = W2C_SRC_NONE;
 }
 
@@ -217,6 +218,36 @@ w2c_code w2c_tree_put_memory(w2c_node *root, const char *path, const void *data,
 	n->data = copy;
 	n->size = len;
 	set_times_now(n);
+	return W2C_OK;
+}
+
+w2c_code w2c_tree_put_image(w2c_node *root, const char *path, const w2c_node *src,
+			    struct w2c_media *image, w2c_error *err)
+{
+	if (src->is_dir)
+		return w2c_set_error(err, W2C_ERR_USAGE, "%s: the source is a directory", path);
+	if (src->src == W2C_SRC_MEMORY)
+		return w2c_tree_put_memory(root, path, src->data, (size_t)src->size, err);
+	if (src->src == W2C_SRC_LOCAL)
+		return w2c_tree_put_local(root, path, src->local_path, err);
+	w2c_extent *ext = src->n_extents ? malloc(src->n_extents * sizeof *ext) : NULL;
+	if (src->n_extents && !ext)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	w2c_node *n = file_node(root, path, err);
+	if (!n) {
+		free(ext);
+		return err ? err->code : W2C_ERR_IO;
+	}
+	if (ext)
+		memcpy(ext, src->extents, src->n_extents * sizeof *ext);
+	n->src = src->src;
+	n->extents = ext;
+	n->n_extents = src->n_extents;
+	n->image = src->src == W2C_SRC_IMAGE ? (src->image ? src->image : image) : NULL;
+	n->size = src->size;
+	n->mtime = src->mtime;
+	n->atime = src->atime;
+	n->ctime = src->ctime;
 	return W2C_OK;
 }
 

@@ -34,6 +34,18 @@ xmlDocPtr ux_parse(const char *data, size_t len, const char *name, char *msg, si
 /* Serialize as the input was: its encoding when UTF-8, CRLF when @crlf. */
 w2c_code ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err);
 
+/* Where each parsed element sits in the input, for byte-preserving output. */
+typedef struct ux_spans ux_spans;
+/* Parse like ux_parse; *spans (free with ux_spans_free) is NULL when the input
+ * cannot be written back byte-preserving (not UTF-8, ...). */
+xmlDocPtr ux_parse_spans(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+			 ux_spans **spans);
+void ux_spans_free(ux_spans *s);
+/* Write @doc (parsed from @in with @s, then edited): untouched subtrees as
+ * their input bytes, new nodes by libxml2.  Falls back to ux_dump. */
+w2c_code ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_len, bool crlf,
+			 char **out, size_t *len, w2c_error *err);
+
 /* Element helpers; names are local names, compared exactly. */
 bool ux_is(const xmlNode *n, const char *local);
 xmlNodePtr ux_child(const xmlNode *parent, const char *local);

@@ -136,19 +136,21 @@ w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,
 	char msg[512];
 	xmlDocPtr doc;
 	xmlNodePtr root;
+	ux_spans *spans = NULL;
 	ux_editor ed;
 	w2c_code rc;
 	bool crlf = in_len && memmem(in, in_len, "\r\n", 2) != NULL;
 
 	if ((rc = ux_check_options(o, err)))
 		return rc;
-	doc = ux_parse(in, in_len, name, msg, sizeof msg, NULL);
+	doc = ux_parse_spans(in, in_len, name, msg, sizeof msg, &spans);
 	if (!doc)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: %s", name, msg);
 	root = xmlDocGetRootElement(doc);
 	if (!ux_is(root, "unattend") || !root->ns ||
 	    strcmp((const char *)root->ns->href, W2C_UNATTEND_NS)) {
 		xmlFreeDoc(doc);
+		ux_spans_free(spans);
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: root element: expected <unattend xmlns=\"%s\">", name,
 				     W2C_UNATTEND_NS);
@@ -157,8 +159,9 @@ w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,
 	const char *arch = o->arch ? o->arch : file_arch(root);
 	merge_windows_pe(&ed, o, arch);
 	merge_later_passes(&ed, o, arch);
-	rc = ux_dump(doc, crlf, xml, len, err);
+	rc = ux_dump_spliced(doc, spans, in, in_len, crlf, xml, len, err);
 	xmlFreeDoc(doc);
+	ux_spans_free(spans);
 	return rc;
 }
 

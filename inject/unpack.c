@@ -87,7 +87,7 @@ static w2c_code copy_range(struct unpack *u, int out, uint64_t off, uint64_t len
 
 static w2c_code write_data(struct unpack *u, const w2c_node *n, int fd, const char *path)
 {
-	if (n->src != W2C_SRC_IMAGE) {
+	if (n->src != W2C_SRC_IMAGE || n->image) {
 		uint8_t *buf = malloc(n->size ? n->size : 1);
 		size_t got;
 		w2c_code rc = buf ? w2c_media_read(u->m, n, 0, buf, n->size, &got, u->err)

@@ -130,15 +130,8 @@ w2c_code w2c_check_params(const w2c_check_options *o, uint64_t vsize, w2c_check_
 			      "os_version \"%s\" is not in the %s list (case and spacing must match exactly)",
 			      o->os_version, w2c_check_profile_name(o->profile));
 	}
-	if (o->bucket) {
-		/* Needs the object-storage client (HEAD bucket); not part of this build yet. */
-		w2c_check_add(r, "param.bucket.storage_class", W2C_STATUS_SKIP, o->bucket, NULL,
-			      "bucket '%s': storage class not verified: this build has no object-storage "
-			      "client; verify it is STANDARD before registering", o->bucket);
-		w2c_check_add(r, "param.bucket.region", W2C_STATUS_SKIP, o->bucket, NULL,
-			      "bucket '%s': region not verified against %s: this build has no "
-			      "object-storage client", o->bucket, o->region ? o->region : "the target region");
-	}
+	if (o->bucket)
+		return w2c_check_bucket(o, r, err);
 	return W2C_OK;
 }
 

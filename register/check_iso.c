@@ -1,6 +1,7 @@
 /* Checks of a Windows installation ISO: El Torito (windows-media spec
  * §1.4), boot images, boot.wim, editions, drivers, answer file, size, name. */
 #include "win2cloud/check.h"
+#include "win2cloud/drivers.h"
 #include "win2cloud/media.h"
 #include "win2cloud/unattend.h"
 #include "common/util.h"
@@ -135,80 +136,82 @@ static void check_wims(const char *path, w2c_media *m, w2c_check_report *r)
 	w2c_check_add(r, "iso.editions", W2C_STATUS_PASS, path, NULL, "%zu edition(s): %s", n, list);
 }
 
-struct infs {
-	char **paths;
-	size_t n;
-};
-
-static int collect_inf(w2c_node *nd, void *user)
+/* One edition's boot-critical cells as text: "viostor viostor/2k22_amd64 (VioStor.NTamd64.10.0)". */
+static void describe(const w2c_edition_selection *sel, char *out, size_t n)
 {
-	struct infs *f = user;
-	if (nd->is_dir || !w2c_str_endswith_ci(nd->name, ".inf"))
-		return 0;
-	char **np = realloc(f->paths, (f->n + 1) * sizeof *np);
-	if (!np)
-		return 1;
-	f->paths = np;
-	f->paths[f->n++] = w2c_node_path(nd);
-	return 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sel->n_choices; i++) {
+		const w2c_driver_choice *c = &sel->choices[i];
+		size_t l = strlen(out);
+		if (c->reason == W2C_SEL_CHOSEN)
+			snprintf(out + l, n - l, "%s%s %s (%s, %s)", i ? "; " : "", c->driver,
+				 c->entries[0]->dir, c->detail,
+				 c->entries[0]->pkg->driver_version ? c->entries[0]->pkg->driver_version : "?");
+		else
+			snprintf(out + l, n - l, "%s%s: %s: %s", i ? "; " : "", c->driver,
+				 w2c_select_reason_name(c->reason), c->detail);
+	}
 }
 
-/* An .inf fits @arch when its path names that arch or no arch at all. */
-static bool inf_fits(const char *p, const char *arch)
+static void edition_drivers(const char *path, const w2c_driver_catalog *cat, const w2c_edition *e,
+			    w2c_check_report *r)
 {
-	static const char *const archs[] = { "/amd64/", "/x86/", "/arm64/", "/ARM64/", "/AMD64/", "/X86/" };
-	char want[32];
-	bool any = false;
-	for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
-		any = any || strstr(p, archs[i]);
-	if (!any || !arch)
-		return true;
-	snprintf(want, sizeof want, "/%s/", arch);
-	char *lp = w2c_strdup(p);
-	for (char *c = lp; c && *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	bool ok = lp && strstr(lp, want);
-	free(lp);
-	return ok;
+	static const char *const boot[] = { "viostor", "vioscsi", NULL };
+	w2c_select_options so = { boot, NULL };
+	w2c_edition_selection sel;
+	w2c_error err;
+	char what[900];
+
+	if (w2c_driver_select(cat, e, &so, &sel, &err)) {
+		w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path, NULL, "edition %u: %s", e->index,
+			      err.message);
+		return;
+	}
+	describe(&sel, what, sizeof what);
+	w2c_check_add(r, "iso.drivers", sel.missing_boot_critical ? W2C_STATUS_FAIL : W2C_STATUS_PASS,
+		      path, NULL, "edition %u '%s' (%s, build %u): %s%s", e->index, e->name ? e->name : "",
+		      e->arch ? e->arch : "?", e->build, what,
+		      sel.missing_boot_critical ? "; Setup will not see a VirtIO disk" : "");
+	w2c_edition_selection_clear(&sel);
 }
 
-/* Documented simple rule: $WinPEDriver$/viostor|vioscsi folders holding an .inf. */
+/*
+ * What is under $WinPEDriver$ is read as a driver source and selected per
+ * edition exactly as inject selects (drivers.h): viostor and vioscsi must be
+ * there with an INF whose decorations accept the edition's arch and build.
+ */
 static void check_drivers(const char *path, w2c_media *m, const w2c_check_options *o,
 			  w2c_check_report *r)
 {
-	static const char *const dirs[] = { "/$WinPEDriver$/viostor", "/$WinPEDriver$/vioscsi" };
-	struct infs f = { NULL, 0 };
-	bool injected = w2c_tree_lookup(w2c_media_root(m), "/$WinPEDriver$") != NULL;
+	w2c_node *d = w2c_tree_lookup(w2c_media_root(m), "/" W2C_WINPE_DRIVER_DIR);
+	w2c_driver_catalog *cat;
+	w2c_driver_source *src = NULL;
+	w2c_error err;
 
-	if (!injected && !o->require_drivers) {
+	if ((!d || !d->is_dir) && !o->require_drivers) {
 		w2c_check_add(r, "iso.drivers", W2C_STATUS_SKIP, path, NULL,
 			      "no drivers injected ($WinPEDriver$ absent); pass --require-drivers to require them");
 		return;
 	}
-	for (size_t i = 0; i < 2; i++) {
-		w2c_node *d = w2c_tree_lookup(w2c_media_root(m), dirs[i]);
-		if (d)
-			w2c_tree_walk(d, collect_inf, &f);
+	if (!d || !d->is_dir) {
+		w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path, NULL,
+			      "no /$WinPEDriver$ folder: no edition gets viostor or vioscsi; Setup will "
+			      "not see a VirtIO disk");
+		return;
 	}
-	for (size_t i = 0; i < w2c_media_edition_count(m); i++) {
-		const w2c_edition *e = w2c_media_edition(m, i);
-		const char *hit = NULL;
-		for (size_t k = 0; k < f.n && !hit; k++)
-			if (inf_fits(f.paths[k], e->arch))
-				hit = f.paths[k];
-		if (hit)
-			w2c_check_add(r, "iso.drivers", W2C_STATUS_PASS, path, NULL,
-				      "edition %u '%s' (%s): storage driver %s", e->index, e->name ? e->name : "",
-				      e->arch ? e->arch : "?", hit);
-		else
-			w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path, NULL,
-				      "edition %u '%s' (%s): no viostor or vioscsi .inf for this architecture "
-				      "under /$WinPEDriver$ (%zu .inf found); Setup will not see a VirtIO disk",
-				      e->index, e->name ? e->name : "", e->arch ? e->arch : "?", f.n);
+	if (!(cat = w2c_driver_catalog_new())) {
+		w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path, NULL, "out of memory");
+		return;
 	}
-	for (size_t k = 0; k < f.n; k++)
-		free(f.paths[k]);
-	free(f.paths);
+	if (w2c_driver_source_from_media(m, "/" W2C_WINPE_DRIVER_DIR, &src, &err) ||
+	    w2c_driver_catalog_add(cat, src, &err))
+		w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path,
+			      "fix or remove the INF: win2cloud drivers OUT.iso lists what Setup will see",
+			      "the drivers under /$WinPEDriver$ cannot be read: %s", err.message);
+	else
+		for (size_t i = 0; i < w2c_media_edition_count(m); i++)
+			edition_drivers(path, cat, w2c_media_edition(m, i), r);
+	w2c_driver_catalog_free(cat);
 }
 
 static w2c_cloud_profile lint_cloud(const char *profile)

@@ -64,8 +64,8 @@ static const w2c_rule rules[] = {
 	{ "iso.editions", W2C_CHECK_ERROR, P_ALL, "editions found in install.wim/esd",
 	  "use complete installation media (sources/install.wim or install.esd)" },
 	{ "iso.drivers", W2C_CHECK_ERROR, P_ALL, "boot-critical drivers present for each edition",
-	  "add the VirtIO storage drivers under $WinPEDriver$: win2cloud build SRC.iso -o OUT.iso "
-	  "--add '/$WinPEDriver$/viostor/2k22/amd64/viostor.inf=viostor.inf' (with its .sys and .cat)" },
+	  "inject the VirtIO drivers for every edition: win2cloud inject SRC.iso --drivers "
+	  "virtio-win.iso -o OUT.iso (win2cloud drivers virtio-win.iso --for SRC.iso shows the choice)" },
 	{ "iso.autounattend", W2C_CHECK_WARNING, P_ALL, "autounattend.xml present and clean",
 	  "add an answer file: win2cloud unattend new -o au.xml, then win2cloud build SRC.iso -o OUT.iso "
 	  "--add /autounattend.xml=au.xml" },

@@ -139,8 +139,12 @@ typedef struct w2c_check_options {
 	bool require_drivers;        /**< ISO: boot-critical drivers must be present */
 	unsigned min_disk;           /**< GiB, 0 = not given */
 	const char *os_version;      /**< NULL = not given */
-	const char *bucket;          /**< NULL = not given */
+	const char *bucket;          /**< "B", "B/KEY", "s3://B[/KEY]", "obs://B[/KEY]"; NULL = not given */
 	const char *region;          /**< target region, NULL = not given */
+	const char *endpoint;        /**< S3/OBS endpoint (as for upload); NULL = profile/env/OBS default */
+	const char *cred_profile;    /**< credentials file profile; NULL = environment, then "default" */
+	const char *credentials_file; /**< NULL = default path */
+	const char *ca_bundle;       /**< PEM CA file for TLS; NULL = system store */
 	const w2c_logger *log;
 } w2c_check_options;
 
@@ -163,6 +167,14 @@ w2c_code w2c_check_iso(const char *path, const w2c_check_options *o, w2c_check_r
  */
 w2c_code w2c_check_params(const w2c_check_options *o, uint64_t virtual_size,
 			  w2c_check_report *r, w2c_error *err);
+/**
+ * The registration bucket (o->bucket): storage class STANDARD and region =
+ * o->region, asked with the upload's S3 client.  Without credentials both are
+ * skip findings naming what to set; a missing bucket or object is a failed
+ * finding.  W2C_ERR_AUTH (key refused), W2C_ERR_NETWORK, W2C_ERR_REMOTE and
+ * usage errors (no endpoint for s3://) are returned.
+ */
+w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *r, w2c_error *err);
 /** The Administrator password rule (w2c_password_check) as findings. */
 w2c_code w2c_check_password(const char *password, const char *user, w2c_check_report *r,
 			    w2c_error *err);

@@ -188,9 +188,16 @@ typedef struct w2c_driver_source w2c_driver_source;
  */
 w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_driver_source **out,
 				w2c_error *err);
+/**
+ * A source over the folder @dir of the open medium @m (borrowed: it must
+ * outlive the source), e.g. "/$WinPEDriver$" of an injected ISO, to find what
+ * was placed there.  W2C_ERR_NOT_FOUND when @dir is no folder of @m.
+ */
+w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_source **out,
+				      w2c_error *err);
 void w2c_driver_source_free(w2c_driver_source *s);
 const char *w2c_driver_source_path(const w2c_driver_source *s);
-/** "directory" or "iso". */
+/** "directory", "iso" or "iso-folder" (w2c_driver_source_from_media). */
 const char *w2c_driver_source_kind(const w2c_driver_source *s);
 /** Read the whole file @rel (at most @max bytes) into a new NUL-terminated buffer. */
 w2c_code w2c_driver_source_read(w2c_driver_source *s, const char *rel, size_t max, uint8_t **data,
@@ -308,7 +315,10 @@ void w2c_edition_selection_clear(w2c_edition_selection *s);
  * needing different folders each get theirs and Setup picks by decoration),
  * and write W2C_DRIVERS_MANIFEST (package, version, INF sha256, editions,
  * every path added, the coverage).  Files of directory sources are
- * referenced in place, files of ISO sources copied into memory.  @m (may be
+ * referenced in place, files of ISO sources by their extents in that ISO
+ * (w2c_tree_put_image): the catalog, which keeps those ISOs open, must
+ * outlive the build of @root, and memory does not grow with the driver
+ * set.  @m (may be
  * NULL) is the medium @root came from, to read an earlier manifest.
  * *@manifest_json (may be NULL) receives the manifest text (caller frees).
  */

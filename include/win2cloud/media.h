@@ -56,6 +56,9 @@ typedef struct w2c_node {
 	enum w2c_source_kind src;
 	w2c_extent *extents;  /**< W2C_SRC_IMAGE */
 	size_t n_extents;
+	/** W2C_SRC_IMAGE: the image the extents are in (borrowed; it must stay open until
+	 * the tree is written), NULL = the medium the tree was read from. */
+	struct w2c_media *image;
 	char *local_path;     /**< W2C_SRC_LOCAL */
 	uint8_t *data;        /**< W2C_SRC_MEMORY */
 	struct w2c_node *parent;
@@ -183,6 +186,13 @@ w2c_code w2c_tree_put_local(w2c_node *root, const char *path, const char *local,
 /** Add or replace the file @path with a copy of @len bytes at @data. */
 w2c_code w2c_tree_put_memory(w2c_node *root, const char *path, const void *data, size_t len,
 			     w2c_error *err);
+/**
+ * Add or replace the file @path with the data of @src, a file node of another
+ * medium @image (read in place from its extents; @image must stay open until
+ * the tree is written).  Memory and local sources are copied as such.
+ */
+w2c_code w2c_tree_put_image(w2c_node *root, const char *path, const w2c_node *src,
+			    struct w2c_media *image, w2c_error *err);
 /** Add a whole local directory tree under @path (files read in place). */
 w2c_code w2c_tree_put_local_dir(w2c_node *root, const char *path, const char *local,
 				w2c_error *err);

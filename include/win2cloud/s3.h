@@ -121,6 +121,25 @@ w2c_code w2c_s3_mp_complete(w2c_s3 *s3, const char *bucket, const char *key,
 w2c_code w2c_s3_mp_abort(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
 			 w2c_error *err);
 
+/** What a bucket says about itself. */
+typedef struct w2c_s3_bucket {
+	char region[64];         /**< GetBucketLocation ("us-east-1" for an empty LocationConstraint) */
+	char storage_class[32];  /**< default class from HEAD bucket (x-obs-storage-class or
+				  *   x-default-storage-class); "" when the answer has neither header */
+	bool class_header;       /**< the service sent one of those headers (OBS does unless STANDARD) */
+	char obs_version[32];    /**< x-obs-version of HEAD bucket, "" on other S3 services */
+} w2c_s3_bucket;
+
+/**
+ * HEAD the bucket, then GET ?location.  W2C_ERR_NOT_FOUND when the bucket
+ * does not exist, W2C_ERR_AUTH when the key is refused.  A request signed for
+ * the wrong region is answered by S3 with the bucket's region
+ * (x-amz-bucket-region, or AuthorizationHeaderMalformed naming the expected
+ * region); the request is then signed again once for that region, so the
+ * answer says where the bucket is rather than failing.
+ */
+w2c_code w2c_s3_bucket_info(w2c_s3 *s3, const char *bucket, w2c_s3_bucket *out, w2c_error *err);
+
 /* ---- response parsers (libxml2; exposed for the fuzz target) ---- */
 
 /** UploadId of an InitiateMultipartUploadResult (allocated). */
@@ -130,6 +149,10 @@ w2c_code w2c_s3_parse_list_parts(const char *xml, size_t len, w2c_s3_part **part
 				 bool *truncated, unsigned *next_marker, w2c_error *err);
 /** ETag of a CompleteMultipartUploadResult; an <Error> body in a 200 answer is an error. */
 w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_error *err);
+/** Region of a GetBucketLocation answer ("" = the service's default region). */
+w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err);
+/** Text of child @name of an <Error> body into @out (size @n), "" when absent. */
+void w2c_s3_parse_error_field(const char *xml, size_t len, const char *name, char *out, size_t n);
 /** Code and Message of an <Error> body ("" when absent). */
 void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message[256]);
 

@@ -97,8 +97,9 @@ w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t
  * Add or update only what the options ask for (password, RDP, DriverPaths,
  * edition, product key, time zone, computer name, locale, disk) in the
  * answer file @in (@in_len bytes, named @name in messages) and leave every
- * other node as it was: same components, order, comments, namespaces,
- * whitespace; CRLF line ends are kept.  W2C_ERR_INVALID_INPUT when @in is
+ * other node as it was, byte for byte for UTF-8 input (untouched subtrees
+ * are copied from @in; only new or changed elements are serialized): same
+ * components, order, comments, namespaces, quoting, whitespace and line ends.  W2C_ERR_INVALID_INPUT when @in is
  * not a well-formed answer file.
  */
 w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,

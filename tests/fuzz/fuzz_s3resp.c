@@ -1,5 +1,5 @@
 /* Fuzz the parsers of untrusted upload inputs: S3 XML responses (initiate, list parts,
- * complete, error) and the JSON resume checkpoint. */
+ * complete, error, bucket location) and the JSON resume checkpoint. */
 #include "cloud/checkpoint.h"
 #include "win2cloud/s3.h"
 
@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
-	char *id = NULL, etag[81], code[64], msg[256];
+	char *id = NULL, etag[81], code[64], msg[256], region[64], field[64];
 	w2c_s3_part *parts = NULL;
 	size_t n = 0;
 	bool more;
@@ -26,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!w2c_s3_parse_complete(s, size, etag, NULL) && strlen(etag) > 80)
 		abort();
 	w2c_s3_parse_error(s, size, code, msg);
+	if (!w2c_s3_parse_location(s, size, region, NULL) && strlen(region) > 63)
+		abort();
+	w2c_s3_parse_error_field(s, size, "Region", field, sizeof field);
 	if (!w2c_checkpoint_parse(s, size, &cp, NULL)) {
 		char *dump = w2c_checkpoint_dump(&cp);
 		free(dump);

@@ -53,20 +53,48 @@ done
 finding iso.drivers skip "no drivers injected" && ok "drivers skipped without injection" || bad "drivers skip"
 finding iso.autounattend fail "not found" && ok "autounattend missing is a warning" || bad "autounattend missing"
 [ "$(sha256sum < win.iso)" = "$sum" ] && ok "source ISO unchanged" || bad "source ISO modified"
-expect 3 iso.drivers fail "no viostor or vioscsi" -- --require-drivers win.iso
+expect 3 iso.drivers fail "no /\$WinPEDriver\$ folder" -- --require-drivers win.iso
 
-# --- drivers + a clean answer file, added with win2cloud build
+# --- drivers (inject from a virtio-win tree of real corpus INFs) + a clean answer file
 umask 077
 printf 'Cl0ud!pass\n' > pw
-printf '[Version]\r\nSignature="$WINDOWS NT$"\r\nClass=SCSIAdapter\r\n' > viostor.inf
 "$W2C" unattend new --cloud otc --admin-password-file pw --edition 2 -o au.xml >/dev/null 2>&1 || bad "unattend new"
-"$W2C" build win.iso -o win_virtio.iso --add '/$WinPEDriver$/viostor/2k22/amd64/viostor.inf=viostor.inf' \
-	--add /autounattend.xml=au.xml >/dev/null 2>&1 || bad "build with drivers"
-expect 0 iso.drivers pass "storage driver /\$WinPEDriver\$/viostor/2k22/amd64/viostor.inf" -- --require-drivers win_virtio.iso
-finding iso.autounattend pass "clean under the answer-file lint" && ok "answer file clean" || bad "answer file clean"
-# x86-only drivers do not serve amd64 editions
-"$W2C" build win.iso -o win_x86drv.iso --add '/$WinPEDriver$/vioscsi/2k22/x86/vioscsi.inf=viostor.inf' >/dev/null 2>&1
-expect 3 iso.drivers fail "(amd64): no viostor" -- win_x86drv.iso
+if bash "$W2C_SRC/tests/fixtures/mkvirtio.sh" vw >/dev/null 2>&1; then
+	"$W2C" -q inject win.iso --drivers vw -o win_inj.iso || bad "inject"
+	"$W2C" build win_inj.iso -o win_virtio.iso --add /autounattend.xml=au.xml >/dev/null 2>&1 || bad "build with answer file"
+	# each edition gets its own folder, accepted by its build and arch
+	expect 0 iso.drivers pass "edition 1 'Windows Server 2019 SERVERDATACENTER' (amd64, build 17763): viostor viostor/2k19_amd64 (VioStor.NTamd64.10.0" -- --require-drivers win_virtio.iso
+	# every edition: both boot-critical drivers accepted; Windows 11 gets the newest (w11) package
+	for e in "2 .*: viostor viostor/\w+_amd64 .*; vioscsi vioscsi/\w+_amd64 " \
+		"3 .*: viostor viostor/\w+_amd64 .*; vioscsi vioscsi/\w+_amd64 " \
+		"4 .*: viostor viostor/w11_amd64 \(VioStor.NTamd64.10.0...22000, 100.100.104.26200\)"; do
+		python3 - "$e" <<'PY' && ok "iso.drivers pass: edition $e" || bad "iso.drivers edition $e"
+import json, re, sys
+d = json.load(open("out.json"))
+ms = [f["message"] for f in d["findings"] if f["rule"] == "iso.drivers" and f["status"] == "pass"]
+sys.exit(0 if any(re.match("edition " + sys.argv[1], m) for m in ms) else 1)
+PY
+	done
+	finding iso.autounattend pass "clean under the answer-file lint" && ok "answer file clean" || bad "answer file clean"
+	# the plain fixture vs the injected one: only the injected passes --require-drivers (above)
+	# drivers for the wrong arch: x86 viostor and vioscsi do not serve amd64 editions
+	add=()
+	for d in viostor vioscsi; do for f in inf sys cat; do
+		add+=(--add "/\$WinPEDriver\$/$d/w10_x86/$d.$f=vw/$d/w10/x86/$d.$f")
+	done; done
+	"$W2C" build win.iso -o win_x86drv.iso "${add[@]}" >/dev/null 2>&1 || bad "build x86 drivers"
+	expect 3 iso.drivers fail "(amd64, build 17763): viostor: arch-mismatch" -- win_x86drv.iso
+	# drivers injected for Windows 11 only: their NTamd64.10.0...22000 models refuse build 17763
+	"$W2C" -q inject win.iso --drivers vw -o win_w11drv.iso --edition 4 || bad "inject w11"
+	expect 3 iso.drivers fail "(amd64, build 17763): viostor: decoration: viostor/w11_amd64/viostor.inf: models need a newer build" -- win_w11drv.iso
+	finding iso.drivers pass "edition 4 'Windows 11 Pro'" && ok "w11 drivers serve the w11 edition" || bad "w11 edition"
+	# an INF on the media that does not parse is named
+	printf '[Version\r\n' > broken.inf
+	"$W2C" build win_inj.iso -o win_badinf.iso --add '/$WinPEDriver$/zz/broken.inf=broken.inf' >/dev/null 2>&1
+	expect 3 iso.drivers fail "broken.inf:1" -- win_badinf.iso
+else
+	echo "# skip: driver cases need the virtio INFs of the corpus (W2C_CORPUS=$W2C_CORPUS)"
+fi
 # a broken answer file fails through the lint
 printf '<unattend xmlns="urn:schemas-microsoft-com:unattend"><settings pass="windowsPE">' > broken.xml
 "$W2C" build win.iso -o win_badxml.iso --add /autounattend.xml=broken.xml >/dev/null 2>&1

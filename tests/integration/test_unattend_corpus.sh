@@ -65,5 +65,19 @@ cp "$work/env.xml" "$work/in.xml"
 cmp -s "$work/env.xml" "$work/in.xml" || bad "merge modified its input"
 "$W2C" unattend merge /etc/hostname -o "$work/h.xml" 2>/dev/null; rc=$?
 [ $rc = 4 ] || bad "merge of non-XML: exit $rc, want 4"
-[ $fail = 0 ] && echo "ok: $n corpus files linted and merged"
+# merge keeps the user's bytes: adding DriverPaths only inserts lines (no line of the file
+# is removed or rewritten: quoting, attribute order, "<a />", line breaks inside tags, CRLF;
+# only an empty element that gets content, e.g. <settings pass="offlineServicing"/>, opens),
+# and a changed value rewrites exactly the lines that hold it
+nb=0
+while IFS= read -r -d '' f; do
+	"$W2C" unattend merge "$f" -o "$work/b.xml" --driver-paths 2>/dev/null || { bad "merge --driver-paths $f"; continue; }
+	gone=$(diff "$f" "$work/b.xml" | grep '^<' | grep -cvE '^<[[:space:]]*<[^>]*(/>|></[^>]+>)[[:space:]]*$')
+	[ "$gone" = 0 ] || bad "merge --driver-paths rewrote $gone line(s) of $f: $(diff "$f" "$work/b.xml" | grep '^<' | head -2)"
+	"$W2C" unattend merge "$f" -o "$work/t.xml" --timezone 'Tokyo Standard Time' 2>/dev/null || { bad "merge --timezone $f"; continue; }
+	diff "$f" "$work/t.xml" | grep '^<' | grep -v '<TimeZone>' | grep -q . && bad "merge --timezone rewrote more than TimeZone in $f"
+	nb=$((nb + 1))
+done < <(find "$dir" -type f -iname '*.xml' -print0)
+[ $nb -gt 40 ] || bad "only $nb corpus files checked for byte preservation"
+[ $fail = 0 ] && echo "ok: $n corpus files linted and merged; $nb merged byte-preserving"
 exit $fail

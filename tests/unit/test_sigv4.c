@@ -184,12 +184,40 @@ static void test_parsers(void **state)
 	assert_string_equal(code, "");
 }
 
+/* GetBucketLocation answers (S3 and OBS native) and the region an error names. */
+static void test_location_parsers(void **state)
+{
+	char region[64], field[64];
+	w2c_error err;
+	(void)state;
+	const char *s3 = "<?xml version=\"1.0\"?><LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/"
+			 "2006-03-01/\">eu-de</LocationConstraint>";
+	assert_int_equal(w2c_s3_parse_location(s3, strlen(s3), region, &err), W2C_OK);
+	assert_string_equal(region, "eu-de");
+	const char *empty = "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
+	assert_int_equal(w2c_s3_parse_location(empty, strlen(empty), region, &err), W2C_OK);
+	assert_string_equal(region, ""); /* the caller reads it as us-east-1 */
+	const char *obs = "<Location xmlns=\"http://obs.otc.t-systems.com/doc/2016-01-01/\">eu-nl</Location>";
+	assert_int_equal(w2c_s3_parse_location(obs, strlen(obs), region, &err), W2C_OK);
+	assert_string_equal(region, "eu-nl");
+	const char *bad = "<LocationConstraint>eu de/../x</LocationConstraint>";
+	assert_int_equal(w2c_s3_parse_location(bad, strlen(bad), region, &err), W2C_ERR_INVALID_INPUT);
+	assert_int_equal(w2c_s3_parse_location("<Error/>", 8, region, &err), W2C_ERR_INVALID_INPUT);
+	assert_int_equal(w2c_s3_parse_location("", 0, region, &err), W2C_ERR_INVALID_INPUT);
+	const char *eb = "<Error><Code>AuthorizationHeaderMalformed</Code><Region>us-east-1</Region></Error>";
+	w2c_s3_parse_error_field(eb, strlen(eb), "Region", field, sizeof field);
+	assert_string_equal(field, "us-east-1");
+	w2c_s3_parse_error_field(s3, strlen(s3), "Region", field, sizeof field);
+	assert_string_equal(field, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_object),    cmocka_unit_test(test_put_object),
 		cmocka_unit_test(test_subresource),   cmocka_unit_test(test_query_sorted),
 		cmocka_unit_test(test_canonical_details), cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_location_parsers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
