@@ -17,6 +17,7 @@
 #define DEFAULT_QEMU "qemu-system-x86_64"
 #define DEFAULT_OVMF "/usr/share/ovmf/OVMF.fd"
 #define CAP (256u << 10)   /* per console; real firmware logs can be chatty */
+#define GRACE 1.0          /* seconds QEMU gets after the expected texts appeared */
 #define N_STREAMS 4        /* stderr, serial, debug port 0xE9, firmware port 0x402 */
 
 extern char **environ;
@@ -259,7 +260,7 @@ static int watch(const w2c_boot_options *o, enum w2c_firmware fw, stream *st, do
 		if (!open_n)
 			return 0;
 		if (left <= 0) {
-			out->timed_out = true;
+			out->timed_out = !(o->n_expect && expectations_met(o, fw, st));
 			return 0;
 		}
 		if (poll(pf, N_STREAMS, left > 0.25 ? 250 : (int)(left * 1000) + 1) < 0 && errno != EINTR)
@@ -267,8 +268,11 @@ static int watch(const w2c_boot_options *o, enum w2c_firmware fw, stream *st, do
 		for (int i = 0; i < N_STREAMS; i++)
 			if (st[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				drain(&st[i]);
-		if ((o->n_expect && expectations_met(o, fw, st)) || fw_gave_up(fw, st))
+		if (fw_gave_up(fw, st))
 			return 0;
+		/* Seen everything: a moment more for the consoles and a clean exit. */
+		if (o->n_expect && expectations_met(o, fw, st) && timeout - (w2c_now() - t0) > GRACE)
+			timeout = w2c_now() - t0 + GRACE;
 		if (w2c_progress_report(o->progress, "boot", fw == W2C_FW_BIOS ? "bios" : "uefi",
 					(uint64_t)((w2c_now() - t0) * 1000), (uint64_t)(timeout * 1000)))
 			return 1;

@@ -103,7 +103,7 @@ static void check_uefi_fat(vctx *c, size_t i, const w2c_boot_entry *e, const cha
 {
 	uint8_t bs[512];
 	w2c_fat_info fi;
-	w2c_error e2;
+	w2c_error e2 = { 0 };
 	uint64_t off = (uint64_t)e->lba * W2C_SECTOR;
 	char *what = w2c_asprintf("%s: El Torito entry %zu (UEFI) image %s", c->iso, i + 1, name);
 
@@ -111,11 +111,10 @@ static void check_uefi_fat(vctx *c, size_t i, const w2c_boot_entry *e, const cha
 		c->oom = true;
 		return;
 	}
-	if (w2c_media_pread(c->out, bs, sizeof bs, off, &e2) == W2C_OK)
-		w2c_fat_probe(bs, sizeof bs, what, &fi, &e2);
-	if (e2.code == W2C_OK)
-		e2.message[0] = 0;
-	if (e2.message[0])
+	w2c_code rc = w2c_media_pread(c->out, bs, sizeof bs, off, &e2);
+	if (!rc)
+		rc = w2c_fat_probe(bs, sizeof bs, what, &fi, &e2);
+	if (rc)
 		vr_finding(c, W2C_VERIFY_CATALOG, name, "fat", "%s", e2.message);
 	else if (off + fi.size > w2c_media_size(c->out))
 		vr_finding(c, W2C_VERIFY_CATALOG, name, "fat_size",
