@@ -42,14 +42,14 @@ static void check_entry(vctx *c, size_t i, const w2c_boot_entry *e)
 			vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
 				   "%s: El Torito entry %zu (UEFI): image is %s, expected %s or %s", c->iso,
 				   i + 1, e->image_path ? e->image_path : "no file of the tree",
-				   UEFI_IMAGE + 1, UEFI_IMAGE_NP + 1);
+				   &UEFI_IMAGE[1], &UEFI_IMAGE_NP[1]);
 	} else {
 		expect_u(c, i, e, "sector_count", e->sector_count, 8,
 			 " (etfsboot.com is 4096 bytes; BIOS loads only count x 512 bytes)");
 		if (!path_is(e->image_path, BIOS_IMAGE))
 			vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
 				   "%s: El Torito entry %zu (BIOS): image is %s, expected %s", c->iso, i + 1,
-				   e->image_path ? e->image_path : "no file of the tree", BIOS_IMAGE + 1);
+				   e->image_path ? e->image_path : "no file of the tree", &BIOS_IMAGE[1]);
 	}
 }
 
