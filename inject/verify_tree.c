@@ -29,6 +29,9 @@ static w2c_code open_dir_source(vctx *c, const char *dir, w2c_error *err)
 	return W2C_OK;
 }
 
+/* SRC goes through the media reader first, which reads ISOs and (since build
+ * learnt to) unpack directories; an unpack directory it refuses (older
+ * reader, no media.json) is still compared file by file. */
 w2c_code vr_open_source(vctx *c, w2c_error *err)
 {
 	w2c_media_options mo = { .log = c->o->log, .skip_wims = true };
@@ -38,10 +41,13 @@ w2c_code vr_open_source(vctx *c, w2c_error *err)
 	if (stat(c->o->against, &st) < 0)
 		return w2c_set_error(err, errno == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO,
 				     "--against %s: %s", c->o->against, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		rc = open_dir_source(c, c->o->against, err);
-	else if (!(rc = w2c_media_open(c->o->against, &mo, &c->src, err)))
+	rc = w2c_media_open(c->o->against, &mo, &c->src, err);
+	if (!rc) {
 		c->src_root = w2c_media_root(c->src);
+		w2c_tree_remove(c->src_root, UNPACK_META, NULL);
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = open_dir_source(c, c->o->against, err);
+	}
 	if (!rc) {
 		uint64_t f = 0, d = 0, bytes = 0;
 		w2c_tree_count(c->src_root, &f, &d, &bytes);
