@@ -19,12 +19,14 @@ static const char help[] =
 	"    $WinPEDriver$/win2cloud-drivers.json names, the manifest and /autounattend.xml;\n"
 	"  - OUT.iso.sha256 (sha256sum format) matches the image;\n"
 	"  - names agree in every name space (Joliet, UDF); no _WINPEDRIVER_ in Joliet;\n"
+	"  - the file holds every block its PVD counts; sources/boot.wim keeps its boot index;\n"
 	"  - --boot: boot under QEMU (TCG; SeaBIOS for bios, OVMF for uefi) for at most\n"
 	"    --boot-timeout seconds and show what the firmware and the boot program printed.\n"
 	"    Only an image whose catalog passed is booted.\n"
 	"\n"
 	"  --against SRC          the ISO or unpack directory OUT was built from\n"
-	"  --allow-edit PATH      differences at PATH or below are intended; repeatable\n"
+	"  --allow-edit PATH      differences at PATH or below are intended (a pattern with\n"
+	"                         * ? [...]); repeatable\n"
 	"  --boot LIST            bios, uefi or bios,uefi\n"
 	"  --boot-timeout SEC     seconds per boot (default 60)\n"
 	"  --expect TEXT          a boot passes only when TEXT is printed (bios:TEXT or uefi:TEXT\n"
@@ -36,7 +38,7 @@ static const char help[] =
 
 static const char *check_name(enum w2c_verify_check c)
 {
-	static const char *n[] = { "catalog", "content", "checksum", "names", "boot" };
+	static const char *n[] = { "catalog", "content", "checksum", "names", "boot", "image", "bootwim" };
 	return n[c];
 }
 

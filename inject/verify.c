@@ -1,6 +1,7 @@
 /* win2cloud verify: runs the checks over a rebuilt image and collects findings. */
 #include "verify_int.h"
 
+#include <fnmatch.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -90,10 +91,13 @@ void vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char 
 			   detail ? detail : "", detail ? ")" : "", path);
 }
 
-/* @prefix covers @path when equal or a parent folder of it, case-insensitively. */
+/* @prefix covers @path when equal or a parent folder of it, case-insensitively;
+ * with wildcards it is a pattern ("/sources/install*" for a split WIM). */
 static bool covers(const char *prefix, const char *path)
 {
 	size_t n = strlen(prefix);
+	if (strpbrk(prefix, "*?["))
+		return fnmatch(prefix, path, FNM_CASEFOLD | FNM_LEADING_DIR) == 0;
 	while (n > 1 && prefix[n - 1] == '/')
 		n--;
 	if (n == 1 && prefix[0] == '/')
@@ -238,6 +242,8 @@ static w2c_code run_checks(vctx *c, w2c_error *err)
 		rc = vr_read_manifest(c, c->src, false, err);
 	if (!rc)
 		rc = vr_check_catalog(c, err);
+	if (!rc)
+		vr_check_bootwim(c);
 	if (!rc)
 		rc = vr_check_names(c, err);
 	if (!rc && c->o->against)

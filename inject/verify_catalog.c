@@ -8,6 +8,7 @@
 #define BIOS_IMAGE "/boot/etfsboot.com"
 #define UEFI_IMAGE "/efi/microsoft/boot/efisys.bin"
 #define UEFI_IMAGE_NP "/efi/microsoft/boot/efisys_noprompt.bin"
+#define BOOT_WIM "/sources/boot.wim"
 
 static const char *platform_name(uint8_t id)
 {
@@ -123,16 +124,62 @@ static void check_uefi_fat(vctx *c, size_t i, const w2c_boot_entry *e, const cha
 	free(what);
 }
 
-/* Microsoft media have no hybrid MBR: the 32 KiB system area is zeros. */
-static void check_system_area(vctx *c)
+/* Microsoft media have no hybrid MBR (sector 0 is zeros), and the file holds
+ * every block the PVD counts (a writer that drops the tail still boots). */
+static void check_image(vctx *c)
 {
-	uint8_t sa[512];
-	if (w2c_media_pread(c->out, sa, sizeof sa, 0, NULL))
+	uint8_t s[W2C_SECTOR];
+	if (w2c_media_pread(c->out, s, 512, 0, NULL))
 		return;
-	if (sa[510] == 0x55 && sa[511] == 0xAA)
+	if (s[510] == 0x55 && s[511] == 0xAA)
 		vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "system_area",
 			   "%s: sector 0 holds an MBR signature (isohybrid), expected zeros as on "
 			   "Microsoft's media", c->iso);
+	if (w2c_media_pread(c->out, s, sizeof s, 16 * W2C_SECTOR, NULL) || s[0] != 1 ||
+	    memcmp(s + 1, "CD001", 5))
+		return;
+	uint64_t blocks = w2c_le32(s + 80);
+	if (blocks * W2C_SECTOR > w2c_media_size(c->out))
+		vr_finding(c, W2C_VERIFY_IMAGE, c->iso, "volume_space_size",
+			   "%s: the file is %llu bytes, the PVD's volume space size is %llu blocks "
+			   "(%llu bytes), expected the file to hold them all (truncated write?)", c->iso,
+			   (unsigned long long)w2c_media_size(c->out), (unsigned long long)blocks,
+			   (unsigned long long)blocks * W2C_SECTOR);
+}
+
+/* WIM header fields (wimlib's wim_header_disk): image count at 0x2C, boot index at 0x78. */
+static int boot_index(w2c_media *m, w2c_node *root, uint32_t *idx, uint32_t *count)
+{
+	uint8_t h[0x80];
+	size_t got = 0;
+	w2c_node *n = root ? w2c_tree_lookup(root, BOOT_WIM) : NULL;
+	if (!n || n->is_dir)
+		return 0;
+	if (w2c_media_read(m, n, 0, h, sizeof h, &got, NULL) || got < sizeof h ||
+	    memcmp(h, "MSWIM\0\0\0", 8))
+		return -1;
+	*count = w2c_le32(h + 0x2C);
+	*idx = w2c_le32(h + 0x78);
+	return 1;
+}
+
+/* Windows Boot Manager boots the image of boot.wim its header names; wimlib
+ * drops that index on export without --boot (windows-media spec §1.5). */
+void vr_check_bootwim(vctx *c)
+{
+	uint32_t idx = 0, count = 0, sidx = 0, scount = 0;
+	int have = boot_index(c->out, w2c_media_root(c->out), &idx, &count);
+	int src = boot_index(c->src, c->src_root, &sidx, &scount);
+
+	if (have < 0)
+		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "magic", "%s: %s: not a WIM, expected "
+			   "the magic MSWIM", c->iso, &BOOT_WIM[1]);
+	else if (have && src > 0 && idx != sidx)
+		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
+			   "expected %u as in %s", c->iso, &BOOT_WIM[1], idx, sidx, c->o->against);
+	else if (have && src <= 0 && (!idx || idx > count))
+		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
+			   "expected 1..%u (Setup's image, normally 2)", c->iso, &BOOT_WIM[1], idx, count);
 }
 
 w2c_code vr_check_catalog(vctx *c, w2c_error *err)
@@ -166,7 +213,7 @@ w2c_code vr_check_catalog(vctx *c, w2c_error *err)
 			check_uefi_fat(c, i, &es[i], es[i].image_path ? es[i].image_path + 1 : "(no file)");
 		free(named[i]);
 	}
-	check_system_area(c);
+	check_image(c);
 	free(es);
 	free(named);
 	return W2C_OK;

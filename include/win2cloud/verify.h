@@ -29,6 +29,8 @@ enum w2c_verify_check {
 	W2C_VERIFY_CHECKSUM, /**< OUT.iso.sha256 */
 	W2C_VERIFY_NAMES,    /**< names in Joliet / UDF / ISO 9660 */
 	W2C_VERIFY_BOOT,     /**< QEMU boot */
+	W2C_VERIFY_IMAGE,    /**< the image file against its volume descriptor */
+	W2C_VERIFY_BOOTWIM,  /**< sources/boot.wim's boot index */
 };
 
 /** One problem: the file, the field and what was expected. */

@@ -3,7 +3,7 @@
 # verify: the fixture rebuilt is clean against its source (ISO and unpack directory);
 # --add/--remove/a same-size change are reported exactly, and pass once allowed; a
 # BIOS sector count of 4 and a non-FAT efisys.bin are reported before any boot; a
-# corrupted .sha256 and a tree without Joliet are reported; SeaBIOS and OVMF boots
+# boot.wim without boot index, a corrupted .sha256 and a tree without Joliet are reported; SeaBIOS and OVMF boots
 # (prompt and noprompt images) reach the fixture markers; unreadable inputs exit 4;
 # no QEMU and no file is left behind.
 set -euo pipefail
@@ -54,6 +54,7 @@ v 0 "$work/ar.iso" --against "$iso" --allow-edit /extra --allow-edit /support/ -
 j 'all(c["allowed_by"] == "--allow-edit" for c in d["changes"])' 'len(d["changes"]) == 3'
 v 3 "$work/ar.iso" --against "$iso" --allow-edit /extra
 j 'len(F) == 2'
+v 0 "$work/ar.iso" --against "$iso" --allow-edit '/EXT*' --allow-edit /support --allow-edit '/setup.[e]xe'
 echo "edits: added, removed and changed reported; --allow-edit accepted"
 
 # --- the catalog is judged before any boot: BIOS count 4, UEFI image that is no FAT image
@@ -76,9 +77,23 @@ j 'F == {("catalog", "fat", "efi/microsoft/boot/efisys.bin")}' 'not d["boots"]' 
   '"not a FAT image: boot sector signature (offset 510)" in d["findings"][0]["message"]'
 echo "catalog: count 4 and non-FAT efisys.bin reported, nothing booted"
 
+# --- boot.wim exported without --boot loses its boot index; a truncated image is unreadable
+if command -v wimlib-imagex >/dev/null; then
+	wimlib-imagex export "$W2C_FIXTURES/win/tree/sources/boot.wim" all "$work/noboot.wim" >/dev/null
+	"$W2C" -q build "$iso" -o "$work/nb.iso" --add /sources/boot.wim="$work/noboot.wim"
+	v 3 "$work/nb.iso" --against "$iso" --allow-edit /sources/boot.wim
+	j 'F == {("bootwim", "boot_index", "sources/boot.wim")}' '"boot index is 0, expected 2" in d["findings"][0]["message"]'
+	v 3 "$work/nb.iso"
+	j 'F == {("bootwim", "boot_index", "sources/boot.wim")}' '"expected 1..2" in d["findings"][0]["message"]'
+	echo "boot.wim: a lost boot index reported"
+fi
+head -c -65536 "$work/out.iso" > "$work/trunc.iso"
+v 4 "$work/trunc.iso"
+grep -q "beyond the end of the image" "$work/v.err" || fail "truncated image: $(cat "$work/v.err")"
+
 # --- .sha256: wrong digest, wrong name, garbage
 cp "$work/out.iso" "$work/sum.iso"
-sed 's/^./0/; s/^0/f/' "$work/out.iso.sha256" | sed 's/out.iso/sum.iso/' > "$work/sum.iso.sha256"
+sed 's/out.iso/sum.iso/; s/^0/x/; s/^[^x]/0/; s/^x/1/' "$work/out.iso.sha256" > "$work/sum.iso.sha256" # first digit changed
 v 3 "$work/sum.iso"
 j 'F == {("checksum", "sha256", "'"$work"'/sum.iso.sha256")}'
 sed 's/out.iso/other.iso/' "$work/out.iso.sha256" > "$work/sum.iso.sha256"
