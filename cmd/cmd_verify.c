@@ -50,9 +50,9 @@ static const char *change_name(enum w2c_change_kind k)
 
 static json_t *boot_json(const w2c_boot_run *b)
 {
-	return json_pack("{s:s,s:b,s:b,s:b,s:i,s:f,s:s,s:s,s:s}", "firmware",
+	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:i,s:f,s:s,s:s,s:s}", "firmware",
 			 b->firmware == W2C_FW_BIOS ? "bios" : "uefi", "started", b->started,
-			 "expect_seen", b->expect_seen, "timed_out", b->timed_out, "exit_status",
+			 "expect_seen", b->expect_seen, "timed_out", b->timed_out, "gave_up", b->gave_up, "exit_status",
 			 b->exit_status, "seconds", b->seconds, "console", b->console, "debug",
 			 b->debug, "firmware_log", b->firmware_log);
 }
@@ -116,9 +116,13 @@ static void print_text(const char *iso, const w2c_verify_report *r)
 		       r->changes[i].allowed ? ")" : "");
 	for (size_t i = 0; i < r->n_boots; i++) {
 		const w2c_boot_run *b = &r->boots[i];
+		char how[64];
+		snprintf(how, sizeof how, b->timed_out ? "stopped at the timeout" : b->gave_up ?
+			 "the firmware gave up" : b->exit_status < 0 ? "QEMU stopped" :
+			 "QEMU exited with status %d", b->exit_status);
 		printf("boot %s: %s, %.1f s, %s\n", b->firmware == W2C_FW_BIOS ? "bios" : "uefi",
 		       b->started ? "the firmware started the El Torito image" : "El Torito image NOT started",
-		       b->seconds, b->timed_out ? "stopped at the timeout" : "QEMU ended");
+		       b->seconds, how);
 		print_lines("serial console", b->console, 12);
 		print_lines("debug port 0xE9", b->debug, 12);
 		print_lines("firmware", b->firmware_log, 6);

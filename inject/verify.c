@@ -265,10 +265,13 @@ static w2c_code run_boots(vctx *c, w2c_error *err)
 			return rc;
 		c->r->n_boots++;
 		double t = c->o->boot_opts.timeout > 0 ? c->o->boot_opts.timeout : 60;
+		char when[64];
+		snprintf(when, sizeof when, b->gave_up ? "gave up on the disc after %.1f s" :
+			 "did not start the El Torito image within %.0f s", b->gave_up ? b->seconds : t);
 		if (!b->started)
 			vr_finding(c, W2C_VERIFY_BOOT, c->iso, fwname[fw],
-				   "%s: %s boot: the firmware did not start the El Torito image within %.0f s, "
-				   "expected it to (%s)", c->iso, fwname[fw], t,
+				   "%s: %s boot: the firmware %s, expected it to start the El Torito "
+				   "image (%s)", c->iso, fwname[fw], when,
 				   fw == W2C_FW_BIOS ? "SeaBIOS 'Booting from 0000:7c00'"
 						     : "OVMF 'BdsDxe: starting Boot... DVD-ROM'");
 		else if (!b->expect_seen)

@@ -268,8 +268,10 @@ static int watch(const w2c_boot_options *o, enum w2c_firmware fw, stream *st, do
 		for (int i = 0; i < N_STREAMS; i++)
 			if (st[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				drain(&st[i]);
-		if (fw_gave_up(fw, st))
+		if (fw_gave_up(fw, st)) {
+			out->gave_up = true;
 			return 0;
+		}
 		/* Seen everything: a moment more for the consoles and a clean exit. */
 		if (o->n_expect && expectations_met(o, fw, st) && timeout - (w2c_now() - t0) > GRACE)
 			timeout = w2c_now() - t0 + GRACE;

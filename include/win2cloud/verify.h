@@ -60,6 +60,7 @@ typedef struct w2c_boot_run {
 	bool started;      /**< the firmware handed control to the El Torito image */
 	bool expect_seen;  /**< every expected text appeared (true when none was asked) */
 	bool timed_out;    /**< QEMU was killed at the timeout */
+	bool gave_up;      /**< the firmware gave up on the disc (no bootable device, UEFI shell) */
 	int exit_status;   /**< QEMU's exit status, -1 when killed */
 	double seconds;    /**< wall time of the run */
 	char *console;     /**< serial console (COM1), terminal escapes removed */

@@ -9,7 +9,7 @@
 set -euo pipefail
 iso=$W2C_FIXTURES/win/win.iso
 [ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
-for t in qemu-system-x86_64 genisoimage python3; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+for t in qemu-system-x86_64 genisoimage python3 mkfs.fat; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
 [ -f /usr/share/ovmf/OVMF.fd ] || { echo "SKIP: OVMF missing (package ovmf)"; exit 77; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -132,7 +132,12 @@ v 0 "$work/np.iso" --against "$iso" --boot uefi --boot-timeout 120 --expect uefi
 j '"UEFI-NOPROMPT-OK" in d["boots"][0]["debug"]'
 v 3 "$work/out.iso" --boot bios --boot-timeout 20 --expect bios:NEVER-PRINTED
 j 'F == {("boot", "bios", "'"$work"'/out.iso")}' 'd["boots"][0]["started"] and not d["boots"][0]["expect_seen"]'
-echo "boots: BIOS, UEFI and UEFI noprompt markers reached; a missing text is a finding"
+mkfs.fat -C -n EFISYS "$work/emptyfat.bin" 1440 >/dev/null # FAT, but no \EFI\BOOT\BOOTX64.EFI
+"$W2C" -q build "$iso" -o "$work/ef.iso" --add /efi/microsoft/boot/efisys.bin="$work/emptyfat.bin"
+v 3 "$work/ef.iso" --boot uefi --boot-timeout 120
+j 'F == {("boot", "uefi", "'"$work"'/ef.iso")}' 'd["boots"][0]["gave_up"] and not d["boots"][0]["started"]' \
+  '"failed to load Boot0001" in d["boots"][0]["firmware_log"]' '"gave up on the disc" in d["findings"][0]["message"]'
+echo "boots: BIOS, UEFI and UEFI noprompt markers reached; a missing text and a loader-less FAT image are findings"
 
 # --- unreadable inputs exit 4, usage errors 2
 v 4 "$work/missing.iso"
