@@ -40,6 +40,15 @@ j 'd["ok"] and not d["findings"] and not d["changes"]' 'd["files_compared"] == 1
 "$W2C" -q unpack "$iso" "$work/up"
 v 0 "$work/out.iso" --against "$work/up"
 j 'not d["findings"] and d["files_compared"] == 19'
+if "$W2C" build --help | grep -q 'or a directory'; then # build reads unpack directories (issue 3)
+	"$W2C" -q build "$work/up" -o "$work/fromdir.iso"
+	v 0 "$work/fromdir.iso" --against "$work/up"
+	j 'not d["findings"] and d["files_compared"] == 19'
+	v 0 "$work/fromdir.iso" --against "$iso"
+	echo "round trip: ISO -> unpack -> build -> verify clean"
+else
+	echo "note: this build cannot read unpack directories yet; ISO -> unpack -> build not run"
+fi
 echo "round trips: clean against the ISO and the unpack directory"
 
 # --- edits: reported exactly, allowed when declared
