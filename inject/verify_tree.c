@@ -210,10 +210,35 @@ static void walk_added(vctx *c, const w2c_node *o)
 	}
 }
 
+/* A removed name whose start comes back as an added sibling was cut by the
+ * writer (Joliet: 64 characters, 103 with long names). */
+static void find_cut_names(vctx *c)
+{
+	for (size_t i = 0; i < c->r->n_changes; i++) {
+		const w2c_verify_change *r = &c->r->changes[i];
+		const char *rs = strrchr(r->path, '/');
+		if (r->kind != W2C_CHANGE_REMOVED || !rs)
+			continue;
+		for (size_t k = 0; k < c->r->n_changes; k++) {
+			const w2c_verify_change *a = &c->r->changes[k];
+			const char *as = strrchr(a->path, '/');
+			size_t dir = (size_t)(rs - r->path), alen = as ? strlen(as + 1) : 0;
+			if (a->kind != W2C_CHANGE_ADDED || !as || (size_t)(as - a->path) != dir ||
+			    strncmp(a->path, r->path, dir) || !alen || strncmp(as + 1, rs + 1, alen))
+				continue;
+			vr_finding(c, W2C_VERIFY_NAMES, r->path, "name", "%s: %s reads as %s: the name is "
+				   "cut to %zu characters, expected it whole as in %s", c->iso, r->path,
+				   a->path, alen, c->o->against);
+		}
+	}
+}
+
 w2c_code vr_check_content(vctx *c, w2c_error *err)
 {
 	w2c_code rc = walk_source(c, c->src_root, err);
-	if (!rc)
+	if (!rc) {
 		walk_added(c, w2c_media_root(c->out));
+		find_cut_names(c);
+	}
 	return rc;
 }

@@ -120,7 +120,14 @@ genisoimage -quiet -r -o "$work/nj.iso" "$work/nj"
 v 3 "$work/nj.iso"
 j '("names", "Joliet", "'"$work"'/nj.iso") in F' \
   'any("_WINPEDRIVER_" in f["message"] for f in d["findings"] if f["check"] == "names")'
-echo "names: a tree without Joliet reported"
+n80=$(printf 'v%.0s' $(seq 1 76)).inf # Joliet without long names cuts it to 64
+echo x > "$work/nj/\$WinPEDriver\$/viostor/$n80"
+genisoimage -quiet -J -o "$work/cut.iso" "$work/nj" 2>/dev/null
+v 3 "$work/cut.iso" --against "$work/nj"
+j '("names", "name", "/$WinPEDriver$/viostor/'"$n80"'") in F' \
+  'any("cut to 64 characters" in f["message"] for f in d["findings"])' \
+  '("removed", "/$WinPEDriver$/viostor/'"$n80"'", False) in C'
+echo "names: a tree without Joliet and a name cut by Joliet reported"
 
 # --- boots: markers reached, consoles captured; nothing left behind
 before=$(ls -A "$work" | sort)
