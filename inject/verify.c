@@ -238,7 +238,7 @@ static w2c_code run_checks(vctx *c, w2c_error *err)
 		rc = vr_open_source(c, err);
 	if (!rc)
 		rc = vr_read_manifest(c, c->out, true, err);
-	if (!rc && c->src)
+	if (!rc && c->src_root)
 		rc = vr_read_manifest(c, c->src, false, err);
 	if (!rc)
 		rc = vr_check_catalog(c, err);
