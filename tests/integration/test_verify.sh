@@ -142,7 +142,7 @@ j 'len(d["boots"]) == 2' 'all(b["started"] and b["expect_seen"] and not b["timed
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("boot times: " + ", ".join("%s %.2f s" % (b["firmware"], b["seconds"]) for b in d["boots"]))' "$work/v.json"
 echo "verify --boot bios,uefi wall time: $(echo "$t1 - $t0" | bc) s"
 [ "$(ls -A "$work" | sort)" = "$before" ] || fail "verify left files: $(ls -A "$work")"
-pgrep -f "$work/out.iso" >/dev/null && fail "QEMU still running after verify"
+grep -qs "$work/out.iso" /proc/[0-9]*/cmdline && fail "QEMU still running after verify"
 "$W2C" -q build "$iso" -o "$work/np.iso" --uefi-image noprompt
 v 0 "$work/np.iso" --against "$iso" --boot uefi --boot-timeout 120 --expect uefi:UEFI-NOPROMPT-OK
 j '"UEFI-NOPROMPT-OK" in d["boots"][0]["debug"]'
