@@ -47,8 +47,9 @@ static char *drive_arg(const char *iso)
 	return s;
 }
 
-/* A pipe whose write end will be fd @target in QEMU; both ends kept above 10 so
- * that dup2 onto 3..5 never meets one of them. */
+/* A pipe: we read *@s, QEMU gets *@wr as fd 2..5.  Both ends are moved above
+ * 10 so that dup2 onto 2..5 never meets one of them (a dup2 onto itself would
+ * keep close-on-exec). */
 static int make_pipe(stream *s, int *wr)
 {
 	int p[2];
@@ -99,10 +100,11 @@ static void drain(stream *s)
 	while ((n = read(s->fd, tmp, sizeof tmp)) > 0) {
 		size_t take = s->len + (size_t)n > CAP ? CAP - s->len : (size_t)n;
 		char *b = take ? realloc(s->buf, s->len + take + 1) : s->buf;
-		if (b) {
-			memcpy(b + s->len, tmp, take);
+		if (b) { /* NUL bytes would hide what follows from the text searches */
+			for (size_t i = 0; i < take; i++)
+				if (tmp[i])
+					b[s->len++] = tmp[i];
 			s->buf = b;
-			s->len += take;
 			b[s->len] = 0;
 		}
 	}
@@ -126,7 +128,8 @@ static bool fw_started(enum w2c_firmware fw, const stream *st)
 	while (p && (p = strstr(p, "BdsDxe: starting Boot"))) {
 		const char *eol = strchr(p, '\n');
 		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		if (memmem(p, n, "DVD", 3) || memmem(p, n, "CD", 2))
+		/* the option's name, e.g. "UEFI QEMU DVD-ROM QM00003" (GUIDs hold hex, not these) */
+		if (memmem(p, n, "DVD-ROM", 7) || memmem(p, n, "CD-ROM", 6) || memmem(p, n, "CDROM", 5))
 			return true;
 		p += n;
 	}
@@ -336,8 +339,12 @@ w2c_code w2c_boot_iso(const char *iso, enum w2c_firmware fw, const w2c_boot_opti
 	rc = spawn_qemu(qemu, argv, st, &pid, err);
 	free(argv);
 	free(drive);
-	if (rc)
+	if (rc) {
+		for (int i = 0; i < N_STREAMS; i++)
+			if (st[i].fd >= 0)
+				close(st[i].fd);
 		return rc;
+	}
 	w2c_log(o->log, W2C_LOG_INFO, "booting %s with %s under QEMU (timeout %.0f s)", iso,
 		fw == W2C_FW_BIOS ? "SeaBIOS" : ovmf, timeout);
 	int stop = watch(o, fw, st, timeout, t0, out);

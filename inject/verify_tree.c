@@ -154,35 +154,32 @@ static w2c_code compare_file(vctx *c, const w2c_node *s, w2c_node *o, const char
 	return W2C_OK;
 }
 
-/* Walk SRC; mark every output node that has a source counterpart. */
+/* Walk SRC; mark every output node that has a source counterpart.  Below a
+ * folder missing from the output every lookup fails: all its files are removed. */
 static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 {
 	w2c_code rc = W2C_OK;
 
 	for (size_t i = 0; !rc && i < s->n_children; i++) {
 		const w2c_node *sc = s->children[i];
-		char *path = w2c_node_path(sc), *opath = NULL;
+		char *path = w2c_node_path(sc);
 		w2c_node *o = path ? w2c_tree_lookup(w2c_media_root(c->out), path) : NULL;
 		if (!path)
 			return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 		if (o) {
 			o->user = c; /* matched */
-			opath = w2c_node_path(o);
-			if (opath && strcmp(opath, path))
-				vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s is spelled %s, expected "
-					   "the case of %s", c->iso, path, opath, c->o->against);
+			if (strcmp(o->name, sc->name))
+				vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s reads as '%s', expected "
+					   "'%s' as in %s", c->iso, path, o->name, sc->name, c->o->against);
 		}
-		if (!o && !sc->is_dir)
-			vr_change(c, W2C_CHANGE_REMOVED, path, NULL);
-		else if (sc->is_dir && (!o || o->is_dir))
-			rc = o ? walk_source(c, sc, err) : W2C_OK;
+		if (sc->is_dir && (!o || o->is_dir))
+			rc = walk_source(c, sc, err);
 		else if (sc->is_dir)
 			vr_change(c, W2C_CHANGE_CHANGED, path, "a file in the output, a folder in SRC");
+		else if (!o)
+			vr_change(c, W2C_CHANGE_REMOVED, path, NULL);
 		else
 			rc = compare_file(c, sc, o, path, err);
-		if (!o && sc->is_dir) /* every file below it is gone */
-			rc = walk_source(c, sc, err);
-		free(opath);
 		free(path);
 	}
 	return rc;

@@ -127,7 +127,12 @@ v 3 "$work/cut.iso" --against "$work/nj"
 j '("names", "name", "/$WinPEDriver$/viostor/'"$n80"'") in F' \
   'any("cut to 64 characters" in f["message"] for f in d["findings"])' \
   '("removed", "/$WinPEDriver$/viostor/'"$n80"'", False) in C'
-echo "names: a tree without Joliet and a name cut by Joliet reported"
+cp -r "$work/nj" "$work/nc"; mv "$work/nc/\$WinPEDriver\$/viostor" "$work/nc/\$WinPEDriver\$/VioStor"
+genisoimage -quiet -J -joliet-long -o "$work/case.iso" "$work/nc"
+v 3 "$work/case.iso" --against "$work/nj"
+j '{f for f in F if f[0] == "names"} == {("names", "name", "/$WinPEDriver$/viostor")}' \
+  "any(\"reads as 'VioStor', expected 'viostor'\" in f['message'] for f in d['findings'])"
+echo "names: a tree without Joliet, a name cut by Joliet and a case change reported"
 
 # --- boots: markers reached, consoles captured; nothing left behind
 before=$(ls -A "$work" | sort)
