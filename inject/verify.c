@@ -241,6 +241,8 @@ static w2c_code run_checks(vctx *c, w2c_error *err)
 	if (!rc && c->src_root)
 		rc = vr_read_manifest(c, c->src, false, err);
 	if (!rc)
+		rc = vr_allow_split(c, err);
+	if (!rc)
 		rc = vr_check_catalog(c, err);
 	if (!rc)
 		vr_check_bootwim(c);

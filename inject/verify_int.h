@@ -46,6 +46,8 @@ w2c_code vr_open_source(vctx *c, w2c_error *err);
 w2c_code vr_check_content(vctx *c, w2c_error *err);
 w2c_code vr_check_names(vctx *c, w2c_error *err);
 w2c_code vr_check_checksum(vctx *c, w2c_error *err);
+/* A source WIM >= 4 GiB split into NAME.swm... by build: allowed when consistent. */
+w2c_code vr_allow_split(vctx *c, w2c_error *err);
 /* sources/boot.wim keeps a boot index (verify_catalog.c). */
 void vr_check_bootwim(vctx *c);
 /* The driver manifest of @m's tree: its paths as intended edits (verify_tree.c). */

@@ -1,12 +1,12 @@
 /* Unit tests: El Torito geometry rules, FAT detection (against mkfs.fat's own
- * images), and the sha256sum line parser used by verify. */
+ * images), the sha256sum line parser, and split-WIM detection used by verify. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "win2cloud/verify.h"
+#include "inject/verify_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +244,113 @@ static void test_sha256sum_parse(void **state)
 	assert_int_equal(w2c_sha256sum_parse("", 0, "s", hex, &name, &err), W2C_ERR_INVALID_INPUT);
 }
 
+/* A WIM header: GUID byte @g, part @part of @total, @images images. */
+static void wim_header(uint8_t *b, uint8_t g, unsigned part, unsigned total, unsigned images)
+{
+	memset(b, 0, 0x30);
+	memcpy(b, "MSWIM\0\0\0", 8);
+	b[8] = 208;
+	memset(b + 0x18, g, 16);
+	b[0x28] = (uint8_t)part, b[0x2A] = (uint8_t)total, b[0x2C] = (uint8_t)images;
+}
+
+struct split_fx {
+	char big[64];        /* sparse 5 GiB "install.wim": a header, then holes */
+	w2c_media *out;
+	w2c_node *src;
+};
+
+static void split_setup(struct split_fx *f, unsigned parts, uint8_t guid2, unsigned images2)
+{
+	uint8_t h[0x30];
+	w2c_error err;
+	strcpy(f->big, "/tmp/w2c-bigwim-XXXXXX");
+	int fd = mkstemp(f->big);
+	assert_true(fd >= 0);
+	wim_header(h, 0xAA, 1, 1, 4);
+	assert_int_equal(write(fd, h, sizeof h), (ssize_t)sizeof h);
+	assert_int_equal(ftruncate(fd, 5ll << 30), 0);
+	close(fd);
+	f->src = w2c_node_new("", true);
+	assert_int_equal(w2c_tree_put_local(f->src, "/sources/install.wim", f->big, &err), W2C_OK);
+	f->out = calloc(1, sizeof *f->out);
+	f->out->fd = -1;
+	f->out->path = strdup("out.iso");
+	f->out->root = w2c_node_new("", true);
+	for (unsigned k = 1; k <= parts; k++) {
+		char p[64];
+		snprintf(p, sizeof p, k == 1 ? "/sources/install.swm" : "/sources/install%u.swm", k);
+		wim_header(h, k == 2 ? guid2 : 0x55, k, 2, k == 1 ? images2 : 4);
+		assert_int_equal(w2c_tree_put_memory(f->out->root, p, h, sizeof h, &err), W2C_OK);
+	}
+}
+
+static void split_run(struct split_fx *f, w2c_verify_report *r, vctx *c)
+{
+	static w2c_verify_options o = { .against = "src.iso" };
+	w2c_error err;
+	memset(c, 0, sizeof *c);
+	memset(r, 0, sizeof *r);
+	c->iso = "out.iso", c->o = &o, c->r = r, c->out = f->out, c->src_root = f->src;
+	assert_int_equal(vr_allow_split(c, &err), W2C_OK);
+}
+
+static void split_teardown(struct split_fx *f, w2c_verify_report *r, vctx *c)
+{
+	for (size_t i = 0; i < c->n_allow; i++)
+		free(c->allow[i].prefix);
+	free(c->allow);
+	w2c_verify_report_clear(r);
+	w2c_media_free(f->out);
+	w2c_node_free(f->src);
+	unlink(f->big);
+}
+
+static void test_split_wim(void **state)
+{
+	struct split_fx f;
+	w2c_verify_report r;
+	vctx c;
+	(void)state;
+
+	/* a consistent set: the WIM and both parts are intended edits */
+	split_setup(&f, 2, 0x55, 4);
+	split_run(&f, &r, &c);
+	assert_int_equal(r.n_findings, 0);
+	assert_non_null(vr_allowed(&c, "/sources/install.wim"));
+	assert_non_null(vr_allowed(&c, "/sources/install.swm"));
+	assert_non_null(vr_allowed(&c, "/SOURCES/INSTALL2.SWM"));
+	assert_null(vr_allowed(&c, "/sources/install3.swm"));
+	assert_string_equal(vr_allowed(&c, "/sources/install.swm")->why, "split WIM (build --large-files split)");
+	split_teardown(&f, &r, &c);
+
+	struct { unsigned parts; uint8_t guid2; unsigned images; const char *want; } bad[] = {
+		{ 1, 0x55, 4, "install2.swm is missing" },
+		{ 2, 0x66, 4, "install2.swm: GUID or part count differs" },
+		{ 2, 0x55, 3, "with 3 images, expected 1..999 parts with the 4 images" },
+		{ 3, 0x55, 4, "install3.swm exists, but part 1 says 2 parts" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		split_setup(&f, bad[i].parts, bad[i].guid2, bad[i].images);
+		split_run(&f, &r, &c);
+		assert_int_equal(r.n_findings, 1);
+		assert_string_equal(r.findings[0].field, "split");
+		if (!strstr(r.findings[0].message, bad[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, r.findings[0].message, bad[i].want);
+		assert_null(vr_allowed(&c, "/sources/install.wim"));
+		split_teardown(&f, &r, &c);
+	}
+
+	/* kept whole (multi-extent): nothing to allow */
+	split_setup(&f, 2, 0x55, 4);
+	w2c_error err;
+	assert_int_equal(w2c_tree_put_memory(f.out->root, "/sources/install.wim", "x", 1, &err), W2C_OK);
+	split_run(&f, &r, &c);
+	assert_int_equal(r.n_findings, 0);
+	assert_null(vr_allowed(&c, "/sources/install.wim"));
+	split_teardown(&f, &r, &c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_fat_probe_fields),
 		cmocka_unit_test(test_fat_probe_mkfs),
 		cmocka_unit_test(test_sha256sum_parse),
+		cmocka_unit_test(test_split_wim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
