@@ -57,12 +57,12 @@ int cmd_inspect(int argc, char **argv, w2c_cli *cli);
 int cmd_unpack(int argc, char **argv, w2c_cli *cli);
 int cmd_register(int argc, char **argv, w2c_cli *cli);
 int cmd_build(int argc, char **argv, w2c_cli *cli);
+int cmd_verify(int argc, char **argv, w2c_cli *cli);
 int cmd_upload(int argc, char **argv, w2c_cli *cli);
 int cmd_unattend(int argc, char **argv, w2c_cli *cli);
 int cmd_drivers(int argc, char **argv, w2c_cli *cli);
 int cmd_inject(int argc, char **argv, w2c_cli *cli);
 int cmd_check(int argc, char **argv, w2c_cli *cli);
-int cmd_verify(int argc, char **argv, w2c_cli *cli);
 
 /* Shared JSON renderings of a medium (cmd_inspect.c). */
 struct w2c_media;
