@@ -54,7 +54,7 @@ static void check_entry(vctx *c, size_t i, const w2c_boot_entry *e)
 	}
 }
 
-void w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
+w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
 				 unsigned want_platforms, w2c_verify_report *report)
 {
 	w2c_verify_options o = { 0 };
@@ -76,6 +76,7 @@ void w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries,
 			vr_finding(&c, W2C_VERIFY_CATALOG, iso, "platform",
 				   "%s: El Torito catalog has no %s entry (platform %s), expected one", iso,
 				   bit == 1 ? "BIOS" : "UEFI", bit == 1 ? "0x00" : "0xEF");
+	return c.oom ? W2C_ERR_NOMEM : W2C_OK;
 }
 
 /* Catalog images that are no file (Microsoft's hidden copies): name them by
@@ -207,7 +208,7 @@ w2c_code vr_check_catalog(vctx *c, w2c_error *err)
 			es[i].image_path = named[i] = identify_image(c, &es[i]);
 	}
 	c->r->boot_entries = (unsigned)n;
-	w2c_verify_catalog_geometry(c->iso, es, n, want, c->r);
+	c->oom |= w2c_verify_catalog_geometry(c->iso, es, n, want, c->r) != W2C_OK;
 	for (size_t i = 0; i < n; i++) {
 		if (es[i].platform_id == 0xEF)
 			check_uefi_fat(c, i, &es[i], es[i].image_path ? es[i].image_path + 1 : "(no file)");

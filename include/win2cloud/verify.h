@@ -162,9 +162,10 @@ void w2c_verify_report_clear(w2c_verify_report *report);
  * boot/etfsboot.com; UEFI (0xEF) entries bootable, no emulation, count 1,
  * efi/microsoft/boot/efisys.bin or efisys_noprompt.bin.  @want_platforms
  * lists the platform ids that must have an entry (bit 0 BIOS, bit 1 UEFI).
- * Findings go to @report with @iso as the file prefix.
+ * Findings go to @report with @iso as the file prefix; W2C_ERR_NOMEM when
+ * one could not be stored.
  */
-void w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
+w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
 				 unsigned want_platforms, w2c_verify_report *report);
 
 #ifdef __cplusplus
