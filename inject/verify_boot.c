@@ -28,6 +28,25 @@ typedef struct stream {
 	size_t len;
 } stream;
 
+/* @prog is executable, as given or found on $PATH (timeout(1) would only say
+ * "failed to run command" once it is spawned). */
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		char *full = w2c_asprintf("%.*s/%s", (int)n, p, prog);
+		bool ok = full && access(full, X_OK) == 0;
+		free(full);
+		if (ok)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
 /* "-drive file=" splits options at commas; a comma in the name is doubled. */
 static char *drive_arg(const char *iso)
 {
@@ -64,7 +83,7 @@ static int make_pipe(stream *s, int *wr)
 	return s->fd < 0 || *wr < 0 ? -1 : 0;
 }
 
-static w2c_code spawn_qemu(const char *qemu, char **argv, stream *st, pid_t *pid, w2c_error *err)
+static w2c_code spawn_qemu(char **argv, stream *st, pid_t *pid, w2c_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	int wr[N_STREAMS] = { -1, -1, -1, -1 }, r = 0;
@@ -83,13 +102,25 @@ static w2c_code spawn_qemu(const char *qemu, char **argv, stream *st, pid_t *pid
 	posix_spawn_file_actions_adddup2(&fa, wr[0], 2);
 	for (int i = 1; i < N_STREAMS; i++)
 		posix_spawn_file_actions_adddup2(&fa, wr[i], 2 + i);
-	r = posix_spawnp(pid, qemu, &fa, NULL, argv, environ);
+	/* Its own process group (timeout and QEMU in it) so one kill ends both and
+	 * a terminal's Ctrl-C reaches only us; signals as a fresh process has them. */
+	posix_spawnattr_t at;
+	sigset_t none, def;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGINT), sigaddset(&def, SIGTERM), sigaddset(&def, SIGHUP), sigaddset(&def, SIGPIPE);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	r = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	for (int i = 0; i < N_STREAMS; i++)
 		close(wr[i]);
 	if (r)
-		return w2c_set_error(err, W2C_ERR_EXTERNAL, "%s: cannot start: %s (Debian package "
-				     "qemu-system-x86)", qemu, strerror(r));
+		return w2c_set_error(err, W2C_ERR_EXTERNAL, "%s: cannot start: %s", argv[0], strerror(r));
 	return W2C_OK;
 }
 
@@ -206,8 +237,10 @@ static char *boot_lines(const stream *fwlog, const char *console)
 	return o;
 }
 
+/* @qemu runs under coreutils' timeout, so even a verify that is killed itself
+ * leaves no QEMU running past @deadline (a string of seconds). */
 static char **build_argv(const char *qemu, const char *iso, enum w2c_firmware fw, const char *ovmf,
-			 char **drive)
+			 const char *deadline, char **drive)
 {
 	static const char *const base[] = {
 		"-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot", "-m", "2048",
@@ -220,13 +253,17 @@ static char **build_argv(const char *qemu, const char *iso, enum w2c_firmware fw
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
 	};
 	size_t nb = sizeof base / sizeof base[0], k = 0;
-	char **argv = calloc(nb + 10, sizeof *argv);
+	char **argv = calloc(nb + 14, sizeof *argv);
 
 	*drive = drive_arg(iso);
 	if (!argv || !*drive) {
 		free(argv);
 		return NULL;
 	}
+	argv[k++] = "timeout";
+	argv[k++] = "-s";
+	argv[k++] = "KILL";
+	argv[k++] = (char *)deadline;
 	argv[k++] = (char *)qemu;
 	for (size_t i = 0; i < nb; i++)
 		argv[k++] = (char *)base[i];
@@ -295,7 +332,7 @@ static void finish(pid_t pid, bool exiting, w2c_boot_run *out)
 			usleep(10000);
 	}
 	if (r == 0) {
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL); /* timeout and QEMU */
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -332,11 +369,16 @@ w2c_code w2c_boot_iso(const char *iso, enum w2c_firmware fw, const w2c_boot_opti
 	if (access(iso, R_OK) < 0)
 		return w2c_set_error(err, errno == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO, "%s: %s", iso,
 				     strerror(errno));
-	if (!(argv = build_argv(qemu, iso, fw, ovmf, &drive))) {
+	if (!on_path(qemu))
+		return w2c_set_error(err, W2C_ERR_EXTERNAL, "%s: not found (Debian package "
+				     "qemu-system-x86)", qemu);
+	char deadline[32];
+	snprintf(deadline, sizeof deadline, "%.0f", timeout + 30);
+	if (!(argv = build_argv(qemu, iso, fw, ovmf, deadline, &drive))) {
 		free(drive);
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	}
-	rc = spawn_qemu(qemu, argv, st, &pid, err);
+	rc = spawn_qemu(argv, st, &pid, err);
 	free(argv);
 	free(drive);
 	if (rc) {
