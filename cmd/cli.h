@@ -57,6 +57,7 @@ int cmd_inspect(int argc, char **argv, w2c_cli *cli);
 int cmd_unpack(int argc, char **argv, w2c_cli *cli);
 int cmd_register(int argc, char **argv, w2c_cli *cli);
 int cmd_build(int argc, char **argv, w2c_cli *cli);
+int cmd_verify(int argc, char **argv, w2c_cli *cli);
 int cmd_upload(int argc, char **argv, w2c_cli *cli);
 int cmd_unattend(int argc, char **argv, w2c_cli *cli);
 int cmd_drivers(int argc, char **argv, w2c_cli *cli);

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what a Windows ISO holds: file systems, boot entries, editions" },
 	{ "unpack", cmd_unpack, "extract an ISO into a directory that 'build' can read back" },
 	{ "build", cmd_build, "write a bootable ISO from an ISO, streamed, with edits" },
+	{ "verify", cmd_verify, "check a rebuilt ISO: boot catalog, files against the source, .sha256, names, QEMU boot" },
 	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
 	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
 	{ "inject", cmd_inject, "place the right virtio-win/VMTools drivers per edition under $WinPEDriver$ and rebuild" },

@@ -2,7 +2,7 @@
 # The main job on the bundled samples, from a fresh Debian 12 machine:
 # set up, build, make the sample Windows-like ISO, inspect and unpack it,
 # generate an answer file, rebuild the ISO with it (streamed, BIOS + UEFI),
-# and run the cloud's constraint checks on the result.  (Driver injection,
+# verify it against the source and boot it (QEMU), and run the cloud's constraint checks.  (Driver injection,
 # upload and registration need a virtio-win source and a cloud; see README.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,8 @@ $w2c unattend new --edition 1 --firmware bios --rdp --admin-password-file sample
 	-o samples/out/autounattend.xml
 echo "== win2cloud build samples/out/win.iso -o samples/out/cloud.iso --add /autounattend.xml=..."
 $w2c build samples/out/win.iso -o samples/out/cloud.iso --add /autounattend.xml=samples/out/autounattend.xml
+echo "== win2cloud verify samples/out/cloud.iso --against samples/out/win.iso --allow-edit /autounattend.xml --boot bios,uefi"
+$w2c verify samples/out/cloud.iso --against samples/out/win.iso --allow-edit /autounattend.xml --boot bios,uefi
 echo "== win2cloud check samples/out/cloud.iso --profile otc"
 rc=0; $w2c check samples/out/cloud.iso --profile otc || rc=$?
 echo "== done: check exit status $rc (0 = no violations, 3 = violations listed above)"

@@ -2,7 +2,7 @@
 # needs-fixture: winiso
 # drivers + inject on the fixture ISO (Server 2019, Server 2022, Windows 10, Windows 11,
 # amd64) with a virtio-win-layout tree made from real corpus INFs: every coverage cell,
-# the exact $WinPEDriver$ folders per edition, the manifest, .sha256, BIOS and UEFI
+# the exact $WinPEDriver$ folders per edition, the manifest, .sha256, verify, BIOS and UEFI
 # boots reaching the fixture markers, re-run replacing instead of stacking, the driver
 # source read from an ISO, and bad inputs failing with file and line, writing nothing.
 set -euo pipefail
@@ -80,6 +80,7 @@ assert pk["/$WinPEDriver$/qemupciserial/w11_amd64/qemupciserial.inf"]["editions"
 assert all(p.startswith("/$WinPEDriver$/") for p in m["paths"])
 assert len(m["coverage"]) == 4
 PY
+"$W2C" -q verify "$work/out.iso" --against "$iso" || fail "inject output does not pass verify"
 . "$W2C_SRC/tests/integration/lib/boot.sh"
 rc=0; w2c_boot "$work/out.iso" bios "$work/b.log" || rc=$?
 [ $rc = 33 ] && grep -q ETFSBOOT-TAIL-LOADED "$work/b.log" || fail "BIOS boot: rc $rc"
@@ -92,6 +93,7 @@ rc=0; w2c_boot "$work/out.iso" uefi "$work/u.log" || rc=$?
 grep -c . "$work/again" | grep -qx 8 || fail "re-run: $(cat "$work/again")"
 grep -v '2k22_amd64\|win2cloud-drivers.json' "$work/again" && fail "re-run kept earlier additions"
 grep -q NetKVM "$work/again" && fail "re-run kept NetKVM"
+"$W2C" -q verify "$work/again.iso" --against "$work/out.iso" || fail "re-injected output does not pass verify"
 
 # --- the driver source as an ISO, read in place (Rock Ridge, like virtio-win's own)
 genisoimage -quiet -r -iso-level 4 -o "$work/virtio-win.iso" "$vw"
