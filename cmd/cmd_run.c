@@ -261,19 +261,34 @@ static int enter_pipeline_dir(struct run *r, const char *file)
 	return rc;
 }
 
-/* Outputs and ${workdir} as absolute paths: file:// URLs need them, and logs are unambiguous. */
-static int absolute_workdir(w2c_pipeline *p)
+/* Outputs and ${workdir} as absolute paths: file:// URLs need them, and logs are unambiguous.
+ * The directory is made here (not in a dry run) so that "../" parts can be resolved. */
+static int absolute_workdir(struct run *r, w2c_pipeline *p)
 {
-	char cwd[PATH_MAX], *abs;
+	char cwd[PATH_MAX], real[PATH_MAX], *abs;
+	w2c_error err;
 	if (p->workdir[0] == '/')
-		return 0;
-	if (!getcwd(cwd, sizeof cwd) || !(abs = w2c_asprintf("%s/%s", cwd, p->workdir))) {
+		abs = w2c_strdup(p->workdir);
+	else if (getcwd(cwd, sizeof cwd))
+		abs = w2c_asprintf("%s/%s", cwd, p->workdir);
+	else
+		abs = NULL;
+	if (!abs) {
 		fprintf(stderr, "win2cloud: error: run: cannot resolve workdir '%s': %s\n", p->workdir,
 			strerror(errno));
 		return 1;
 	}
 	free(p->workdir);
 	p->workdir = abs;
+	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
+		return cli_fail(r->cli, &err);
+	if (realpath(p->workdir, real)) {
+		char *canon = w2c_strdup(real);
+		if (canon) {
+			free(p->workdir);
+			p->workdir = canon;
+		}
+	}
 	return 0;
 }
 
@@ -284,8 +299,6 @@ static int run_all(struct run *r, const w2c_pipeline *p)
 	w2c_error err;
 	int rc = 0;
 
-	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
-		return cli_fail(r->cli, &err);
 	if (access(p->workdir, F_OK) == 0 && w2c_pipeline_state_load(p->workdir, &st, &err))
 		return cli_fail(r->cli, &err);
 	for (size_t i = 0; i < p->n_stages && !rc; i++) {
@@ -331,7 +344,7 @@ int cmd_run(int argc, char **argv, w2c_cli *cli)
 		return cli_usage_error(cli, "run", "expects one pipeline file");
 	if (w2c_pipeline_load(argv[optind], &p, &err))
 		return cli_fail(cli, &err);
-	if ((rc = enter_pipeline_dir(&r, argv[optind])) || (rc = absolute_workdir(p))) {
+	if ((rc = enter_pipeline_dir(&r, argv[optind])) || (rc = absolute_workdir(&r, p))) {
 		w2c_pipeline_free(p);
 		return rc;
 	}
