@@ -43,6 +43,14 @@ w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err);
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
 /* Map boot entries to tree files once the tree exists. */
 void w2c_eltorito_map(w2c_media *m);
+/* A directory made by `win2cloud unpack` (media_dir.c): tree read in place,
+ * the rest from DIR/.win2cloud/media.json. */
+w2c_code w2c_dir_load(w2c_media *m, w2c_error *err);
+/* Parse media.json text into @m (volume ids, boot entries); *@files_by_path
+ * maps "/a/b" to its "files" record.  Split out for the fuzzer. */
+struct json_t;
+w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, const char *file,
+				struct json_t **files_by_path, w2c_error *err);
 /* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);

@@ -1,0 +1,42 @@
+/* Internal pieces of the ISO writer shared by build.c, build_boot.c and build_split.c. */
+#ifndef W2C_INJECT_BUILD_INT_H
+#define W2C_INJECT_BUILD_INT_H
+
+#include "win2cloud/build.h"
+#include "media_int.h"
+
+#include <libisofs/libisofs.h>
+
+/* Files above this are written as several ISO 9660 extents (libisofs's limit). */
+#define W2C_ISO_EXTENT_MAX 0xFFFFF800ull
+
+/* An IsoStream over @n's data.  With @n NULL the stream owns a node of its
+ * own: an extent of the image (@local NULL) or the local file @local. */
+IsoStream *w2c_node_stream(w2c_media *m, const w2c_node *n, uint64_t off, uint64_t size,
+			   const char *local);
+
+/* Append a line to the result's notes (what the build changed or could not keep). */
+void w2c_build_note(w2c_build_result *res, const w2c_logger *log, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+w2c_code w2c_build_lerr(w2c_error *err, int r, const char *what, const char *path);
+
+/* El Torito entries from the source's catalog (build_boot.c). */
+w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
+			w2c_build_result *res, w2c_error *err);
+
+/* Large WIMs replaced by split parts for the time of one build (build_split.c). */
+struct w2c_split_part;
+typedef struct w2c_split {
+	struct w2c_split_job *jobs;
+	size_t n_jobs;
+} w2c_split;
+
+/* Bytes the split needs on the file system of @out besides the image. */
+uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o);
+w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options *o,
+			 w2c_split *s, w2c_build_result *res, w2c_error *err);
+/* Put the tree back as it was and close the parts. */
+void w2c_split_undo(w2c_media *m, w2c_split *s);
+
+#endif
