@@ -179,12 +179,15 @@ static void set_times(IsoNode *in, const w2c_node *n)
 	iso_node_set_ctime(in, n->ctime.tv_sec ? n->ctime.tv_sec : n->mtime.tv_sec);
 }
 
-static w2c_code add_tree(w2c_media *m, IsoDir *dir, const w2c_node *n, w2c_error *err)
+static w2c_code add_tree(w2c_media *m, IsoDir *dir, const w2c_node *n, const w2c_node *skip,
+			w2c_error *err)
 {
 	for (size_t i = 0; i < n->n_children; i++) {
 		const w2c_node *c = n->children[i];
 		IsoNode *in;
 		int r;
+		if (c == skip)
+			continue;
 		if (c->is_dir) {
 			IsoDir *sub;
 			r = iso_tree_add_new_dir(dir, c->name, &sub);
@@ -193,7 +196,7 @@ static w2c_code add_tree(w2c_media *m, IsoDir *dir, const w2c_node *n, w2c_error
 			in = (IsoNode *)sub;
 			set_times(in, c);
 			iso_node_set_permissions(in, 0555);
-			w2c_code rc = add_tree(m, sub, c, err);
+			w2c_code rc = add_tree(m, sub, c, skip, err);
 			if (rc)
 				return rc;
 		} else {
@@ -370,7 +373,7 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 		return w2c_build_lerr(err, r, "create image", out);
 	iso_image_set_volume_id(img, res->volume_id);
 	iso_image_set_application_id(img, "WIN2CLOUD " W2C_VERSION_STRING);
-	rc = add_tree(m, iso_image_get_root(img), m->root, err);
+	rc = add_tree(m, iso_image_get_root(img), m->root, w2c_build_old_catalog(m), err);
 	if (!rc)
 		rc = w2c_build_boot(m, img, o, res, err);
 	if (!rc && !(wo = write_opts()))

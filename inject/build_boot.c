@@ -59,8 +59,8 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 	return *path ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 }
 
-static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const w2c_build_options *o,
-			  w2c_build_result *res, w2c_error *err)
+static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const char *cat,
+			  const w2c_build_options *o, w2c_build_result *res, w2c_error *err)
 {
 	const w2c_boot_entry *b = &m->boot[i];
 	ElToritoBootImage *bi;
@@ -73,7 +73,7 @@ static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const w2c_build
 	enum eltorito_boot_media_type mt = b->media_type == 0 ? ELTORITO_NO_EMUL :
 		b->media_type == 4 ? ELTORITO_HARD_DISC_EMUL : ELTORITO_FLOPPY_EMUL;
 	if (res->boot_entries == 0)
-		r = iso_image_set_boot_image(img, path, mt, "/boot.catalog", &bi);
+		r = iso_image_set_boot_image(img, path, mt, cat, &bi);
 	else
 		r = iso_image_add_boot_image(img, path, mt, 0, &bi);
 	if (r < 0) {
@@ -118,16 +118,35 @@ static void report_geometry(w2c_media *m, const w2c_build_options *o, w2c_build_
 			       "UEFI firmware only");
 }
 
+const w2c_node *w2c_build_old_catalog(w2c_media *m)
+{
+	const w2c_node *n = m->boot_catalog_path ? w2c_tree_lookup(m->root, m->boot_catalog_path) : NULL;
+	return n && !n->is_dir && n->size == W2C_SECTOR ? n : NULL;
+}
+
+/* Microsoft hides the catalog; a source that showed it keeps it where it was. */
+static const char *catalog_path(w2c_media *m, char *buf, size_t len)
+{
+	const w2c_node *old = w2c_build_old_catalog(m);
+	char *p = old ? w2c_node_path(old) : NULL;
+	snprintf(buf, len, "%s", p ? p : w2c_tree_lookup(m->root, "/boot.catalog") ? "/boot.catalog.w2c"
+							      : "/boot.catalog");
+	free(p);
+	return buf;
+}
+
 w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
 			w2c_build_result *res, w2c_error *err)
 {
+	char cat[1024];
+	catalog_path(m, cat, sizeof cat);
 	report_geometry(m, o, res);
 	for (size_t i = 0; i < m->n_boot; i++) {
-		w2c_code rc = add_entry(m, img, i, o, res, err);
+		w2c_code rc = add_entry(m, img, i, cat, o, res, err);
 		if (rc)
 			return rc;
 	}
-	if (res->boot_entries)
+	if (res->boot_entries && !w2c_build_old_catalog(m))
 		iso_image_set_boot_catalog_hidden(img, HIDE_ALL);
 	return W2C_OK;
 }

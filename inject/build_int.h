@@ -21,7 +21,9 @@ void w2c_build_note(w2c_build_result *res, const w2c_logger *log, const char *fm
 
 w2c_code w2c_build_lerr(w2c_error *err, int r, const char *what, const char *path);
 
-/* El Torito entries from the source's catalog (build_boot.c). */
+/* El Torito entries from the source's catalog (build_boot.c).  The source's
+ * catalog, when it is a visible file, is replaced by the new one. */
+const w2c_node *w2c_build_old_catalog(w2c_media *m);
 w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
 			w2c_build_result *res, w2c_error *err);
 

@@ -121,6 +121,7 @@ void w2c_media_free(w2c_media *m)
 		free(m->boot[i].image_local);
 	}
 	free(m->boot);
+	free(m->boot_catalog_path);
 	w2c_wims_free(m);
 	free(m->joliet_volume_id);
 	free(m->udf_volume_id);

@@ -129,6 +129,8 @@ w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, cons
 	}
 	if (!rc)
 		rc = copy_id(doc, "udf_volume_id", false, &m->udf_volume_id, file, err);
+	if (!rc)
+		rc = copy_id(doc, "boot_catalog", false, &m->boot_catalog_path, file, err);
 	if (!rc && json_is_integer(json_object_get(doc, "volume_time")))
 		m->volume_time = (time_t)json_integer_value(json_object_get(doc, "volume_time"));
 	boot = json_object_get(doc, "boot");

@@ -22,6 +22,7 @@ struct w2c_media {
 	enum w2c_fs tree_fs;
 	time_t volume_time;
 	uint32_t boot_catalog_lba;
+	char *boot_catalog_path; /* the catalog as a visible file of the tree, else NULL */
 	uint32_t pvd_root_lba, pvd_root_len;       /* root directory extents, for */
 	uint32_t joliet_root_lba, joliet_root_len; /* the sanity walk below */
 

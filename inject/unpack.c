@@ -185,7 +185,11 @@ static w2c_code write_boot_images(struct unpack *u, json_t *boot)
 		tmp.extents = &e;
 		json_object_set_new(o, "image", json_null());
 		json_object_set_new(o, "extracted", json_string(rel + 1));
-		w2c_code rc = write_file(u, &tmp, rel);
+		char *bdir = w2c_asprintf("%s/.win2cloud/boot", u->dir);
+		w2c_code rc = bdir ? w2c_mkdirs(bdir, u->err) : w2c_set_error(u->err, W2C_ERR_NOMEM, "out of memory");
+		free(bdir);
+		if (!rc)
+			rc = write_file(u, &tmp, rel);
 		if (rc)
 			return rc;
 	}
@@ -194,11 +198,11 @@ static w2c_code write_boot_images(struct unpack *u, json_t *boot)
 
 static w2c_code write_manifest(struct unpack *u, json_t *boot)
 {
-	json_t *doc = json_pack("{s:s,s:s,s:s?,s:s?,s:i,s:i,s:I,s:o,s:o}", "format", "win2cloud-media/1",
-		"volume_id", u->m->volume_id, "joliet_volume_id", u->m->joliet_volume_id,
-		"udf_volume_id", u->m->udf_volume_id, "filesystems", (int)u->m->fs, "tree",
-		(int)u->m->tree_fs, "volume_time", (json_int_t)u->m->volume_time, "boot", boot,
-		"files", u->files);
+	json_t *doc = json_pack("{s:s,s:s,s:s?,s:s?,s:i,s:i,s:I,s:o,s:s?,s:o}", "format",
+		"win2cloud-media/1", "volume_id", u->m->volume_id, "joliet_volume_id",
+		u->m->joliet_volume_id, "udf_volume_id", u->m->udf_volume_id, "filesystems",
+		(int)u->m->fs, "tree", (int)u->m->tree_fs, "volume_time", (json_int_t)u->m->volume_time,
+		"boot", boot, "boot_catalog", u->m->boot_catalog_path, "files", u->files);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	char *path = w2c_asprintf("%s/.win2cloud/media.json", u->dir);
 	w2c_code rc = text && path ? w2c_write_file_atomic(path, text, strlen(text), 0644, u->err)
