@@ -7,13 +7,17 @@
  * unlinked as soon as it is open: the staged WIM once wimlib holds it, the
  * parts once we hold them (the image writer reads them through
  * /proc/self/fd/N).  A killed build therefore leaves files behind only while
- * wimlib is writing the parts, and an interrupted or failed one none at all.
+ * wimlib is writing the parts (the next build sweeps them), and an
+ * interrupted or failed one none at all.
  * The tree is edited for the build and put back afterwards.
  */
 #include "build_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +64,36 @@ uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o)
 	return need;
 }
 
+/* A build killed while wimlib wrote its parts leaves .w2c-split.PID.*; the
+ * next build in the same place removes those whose process is gone. */
+static void sweep_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		long pid = 0;
+		if (sscanf(e->d_name, ".w2c-split.%ld.", &pid) != 1 || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *dir = w2c_asprintf("%s/%s", base, e->d_name);
+		DIR *sub = dir ? opendir(dir) : NULL;
+		struct dirent *f;
+		while (sub && (f = readdir(sub))) {
+			char *p = f->d_name[0] != '.' ? w2c_asprintf("%s/%s", dir, f->d_name) : NULL;
+			if (p)
+				unlink(p);
+			free(p);
+		}
+		if (sub)
+			closedir(sub);
+		if (dir)
+			rmdir(dir);
+		free(dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* The output's directory when it has room for the image and the scratch files, else $TMPDIR. */
 static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_t need,
 			    uint64_t image, char **dir, w2c_error *err)
@@ -74,7 +108,7 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 		if (w2c_free_space(cand[i], &avail[i], NULL))
 			continue;
 		if (avail[i] >= need + (i == 0 ? image : 0))
-			*dir = w2c_asprintf("%s/.w2c-split.XXXXXX", cand[i]);
+			*dir = w2c_asprintf("%s/.w2c-split.%ld.XXXXXX", cand[i], (long)getpid());
 	}
 	w2c_code rc = W2C_OK;
 	if (!*dir)
@@ -264,6 +298,11 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	w2c_code rc = W2C_OK;
 
 	memset(s, 0, sizeof *s);
+	char *tmp = w2c_strdup(out);
+	if (tmp)
+		sweep_stale(o->tmpdir ? o->tmpdir : dirname(tmp));
+	sweep_stale(getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp");
+	free(tmp);
 	w2c_tree_walk(m->root, collect, &k);
 	if (k.other)
 		w2c_build_note(res, o->log, "%llu file(s) over 4 GiB written as ISO 9660 level 3 multi-extent "
