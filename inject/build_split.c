@@ -3,10 +3,10 @@
  * NAME.swm, NAME2.swm, ... (wimlib_split), which Windows Setup installs from.
  *
  * wimlib opens WIMs by path only, so a WIM inside the source image is staged
- * to a scratch file first (streamed, 4 MiB at a time).  Every scratch file is
- * unlinked as soon as it is open: the staged WIM once wimlib holds it, the
- * parts once we hold them (the image writer reads them through
- * /proc/self/fd/N).  A killed build therefore leaves files behind only while
+ * to an unnamed scratch file (O_TMPFILE, streamed 4 MiB at a time) that
+ * wimlib opens as /proc/self/fd/N.  The parts wimlib writes are named; they
+ * are unlinked as soon as we hold them open (the image writer reads them
+ * through /proc/self/fd/N too).  A killed build therefore leaves files behind only while
  * wimlib is writing the parts (the next build sweeps them), and an
  * interrupted or failed one none at all.
  * The tree is edited for the build and put back afterwards.
@@ -108,7 +108,7 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 		if (w2c_free_space(cand[i], &avail[i], NULL))
 			continue;
 		if (avail[i] >= need + (i == 0 ? image : 0))
-			*dir = w2c_asprintf("%s/.w2c-split.%ld.XXXXXX", cand[i], (long)getpid());
+			*dir = w2c_strdup(cand[i]);
 	}
 	w2c_code rc = W2C_OK;
 	if (!*dir)
@@ -118,36 +118,33 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 				   (unsigned long long)(need >> 20), cand[0] ? cand[0] : "?",
 				   (unsigned long long)(avail[0] >> 20), (unsigned long long)(image >> 20),
 				   cand[1], (unsigned long long)(avail[1] >> 20));
-	else if (!mkdtemp(*dir))
-		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot create scratch directory: %s", *dir,
-				   strerror(errno));
 	free(tmp);
 	return rc;
 }
 
-/* Copy the WIM's bytes out of the source image to @path. */
-static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path)
+/* Copy the WIM's bytes out of the source image into @path; *@fd receives it.
+ * (Not O_TMPFILE: wimlib takes realpath() of what it opens, and fails on
+ * /proc/self/fd/N of an unnamed file.) */
+static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, int *fd)
 {
 	enum { CHUNK = 4 << 20 };
 	uint8_t *buf = malloc(CHUNK);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	w2c_code rc = buf ? W2C_OK : w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
 
-	if (!rc && fd < 0)
-		rc = w2c_set_error(c->err, W2C_ERR_IO, "%s: %s", path, strerror(errno));
+	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (!rc && *fd < 0)
+		rc = w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
+				   strerror(errno));
 	for (uint64_t off = 0; !rc && off < n->size;) {
 		size_t got = 0;
 		rc = w2c_media_read(c->m, n, off, buf, CHUNK, &got, c->err);
 		if (!rc)
-			rc = w2c_write_full(fd, buf, got, path, c->err);
+			rc = w2c_write_full(*fd, buf, got, path, c->err);
 		off += got;
 		if (!rc && w2c_progress_report(c->o->progress, "stage", c->item, off, n->size))
 			rc = w2c_set_error(c->err, W2C_ERR_INTERRUPTED, "build interrupted while staging %s",
 					   c->item);
 	}
-	if (fd >= 0 && close(fd) < 0 && !rc)
-		rc = w2c_set_error(c->err, errno == ENOSPC ? W2C_ERR_NO_SPACE : W2C_ERR_IO, "%s: %s",
-				   path, strerror(errno));
 	free(buf);
 	return rc;
 }
@@ -227,39 +224,58 @@ static w2c_code take_parts(struct split_ctx *c, const char *dir, struct w2c_spli
 	return rc;
 }
 
-static w2c_code split_one(struct split_ctx *c, const char *dir, struct w2c_split_job *j)
+static void unlink_parts(const char *dir, const char *name)
+{
+	for (size_t k = 1; k <= MAX_PARTS; k++) {
+		char *p = part_name(name, k), *q = p ? w2c_asprintf("%s/%s", dir, p) : NULL;
+		if (q)
+			unlink(q);
+		free(p);
+		free(q);
+	}
+	rmdir(dir);
+}
+
+/* The scratch directory holds named files only while the WIM is staged and
+ * wimlib writes the parts; a build killed then leaves it to the next sweep. */
+static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_split_job *j)
 {
 	const w2c_node *n = j->orig;
-	char *staged = n->src == W2C_SRC_LOCAL ? NULL : w2c_asprintf("%s/source.wim", dir);
-	char *first = part_name(n->name, 1), *dest = first ? w2c_asprintf("%s/%s", dir, first) : NULL;
-	const char *src = staged ? staged : n->local_path;
+	char *first = part_name(n->name, 1), *dir = w2c_asprintf("%s/.w2c-split.%ld.XXXXXX", base,
+								  (long)getpid());
+	char *src = NULL, *dest = NULL;
 	WIMStruct *wim = NULL;
-	w2c_code rc = dest && (staged || n->src == W2C_SRC_LOCAL) ? W2C_OK
-				: w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
-	int r;
+	int fd = -1, r;
+	w2c_code rc = first && dir ? W2C_OK : w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
 
-	if (!rc && staged)
-		rc = stage(c, n, staged);
+	if (!rc && !mkdtemp(dir))
+		rc = w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch directory: %s", dir,
+				   strerror(errno));
+	if (!rc && !(dest = w2c_asprintf("%s/%s", dir, first)))
+		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
+	if (!rc)
+		src = n->src == W2C_SRC_LOCAL ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", dir);
+	if (!rc && !src)
+		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
+	if (!rc && n->src != W2C_SRC_LOCAL)
+		rc = stage(c, n, src, &fd);
 	if (!rc && (r = wimlib_open_wim_with_progress(src, 0, &wim, on_wim_progress, c)))
 		rc = wimerr(c, r, "open", src);
-	if (staged) /* wimlib holds it open from here; nothing to clean up later */
-		unlink(staged);
+	if (fd >= 0) { /* wimlib holds its own descriptor from here */
+		close(fd);
+		unlink(src);
+	}
 	if (!rc && (r = wimlib_split(wim, dest, PART_SIZE, 0)))
 		rc = wimerr(c, r, "split", dest);
 	wimlib_free(wim);
 	if (!rc)
 		rc = take_parts(c, dir, j);
-	else
-		for (size_t k = 1; k <= MAX_PARTS; k++) { /* a failed split may leave some */
-			char *p = part_name(n->name, k), *q = p ? w2c_asprintf("%s/%s", dir, p) : NULL;
-			if (q)
-				unlink(q);
-			free(p);
-			free(q);
-		}
-	free(staged);
+	if (dest) /* the parts are unlinked once open; a failed split may leave some */
+		unlink_parts(dir, n->name);
+	free(src);
 	free(first);
 	free(dest);
+	free(dir);
 	return rc;
 }
 
@@ -329,8 +345,6 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		}
 		free(item);
 	}
-	if (dir)
-		rmdir(dir);
 	free(dir);
 	return rc;
 }
