@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,50 +228,50 @@ static IsoWriteOpts *write_opts(void)
 	iso_write_opts_set_relaxed_vol_atts(wo, 1);
 	iso_write_opts_set_omit_version_numbers(wo, 0);
 	iso_write_opts_set_appendable(wo, 0);
+	iso_write_opts_set_fifo_size(wo, (8 << 20) / 2048); /* 8 MiB between the threads */
 	/* Without this libisofs stamps every ISO 9660/Joliet record with the image
 	 * creation time instead of the file's mtime. */
 	iso_write_opts_set_dir_rec_mtime(wo, 1 | 2 | 4);
 	return wo;
 }
 
-/* Pull the image 2048 bytes per read_xt call (libburn's contract; larger reads
- * drop the tail), write it in 1 MiB chunks and hash it on the way. */
+/* Pull the image in 1 MiB reads for the hashing and writing threads.
+ * libisofs's ring buffer returns 0 and drops the data when a read runs past
+ * the end of the image, so every read asks for exactly what is left at most
+ * (the size is known up front); 2 KiB reads, the safe alternative, cost a
+ * lock hand-off between the threads per 2 KiB and made the build 6x slower
+ * than cp. */
 static w2c_code pump(struct burn_source *bs, w2c_outfile *of, const w2c_build_options *o,
 		     uint64_t total, w2c_build_result *res, w2c_error *err)
 {
-	enum { CHUNK = 1 << 20 };
-	uint8_t *buf = malloc(CHUNK), md[32];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t fill = 0;
-	w2c_code rc = buf && ctx ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	int n = 1;
+	struct w2c_writeq *q = NULL;
+	uint8_t *buf, tail[2048];
+	w2c_code rc = w2c_writeq_start(&q, of->fd, of->path, err);
 
-	if (!rc)
-		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while (!rc && n > 0) {
-		n = bs->read_xt(bs, buf + fill, 2048);
-		if (n > 0)
-			fill += (size_t)n;
-		if (n < 0)
-			rc = w2c_set_error(err, W2C_ERR_IO, "%s: image writer failed after %llu bytes "
-					   "(a source file could not be read)", of->path,
-					   (unsigned long long)res->bytes);
-		if (!rc && (fill == CHUNK || (n <= 0 && fill))) {
-			EVP_DigestUpdate(ctx, buf, fill);
-			rc = w2c_write_full(of->fd, buf, fill, of->path, err);
-			res->bytes += fill;
-			fill = 0;
-			if (!rc && w2c_progress_report(o->progress, "build", NULL, res->bytes, total))
-				rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "build of %s interrupted",
-						   of->path);
+	while (!rc && res->bytes < total && (buf = w2c_writeq_buffer(q))) {
+		size_t want = total - res->bytes < W2C_WRITE_CHUNK ? (size_t)(total - res->bytes)
+								    : W2C_WRITE_CHUNK;
+		if (bs->read_xt(bs, buf, (int)want) != (int)want) {
+			rc = w2c_set_error(err, W2C_ERR_IO, "%s: image writer stopped after %llu of %llu "
+					   "bytes (a source file could not be read)", of->path,
+					   (unsigned long long)res->bytes, (unsigned long long)total);
+			break;
 		}
+		w2c_writeq_submit(q, want);
+		res->bytes += want;
+		if (w2c_progress_report(o->progress, "build", NULL, res->bytes, total))
+			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "build of %s interrupted", of->path);
 	}
-	if (!rc) {
-		EVP_DigestFinal_ex(ctx, md, NULL);
-		w2c_hex(md, 32, res->sha256);
+	if (!rc && res->bytes == total && bs->read_xt(bs, tail, sizeof tail) != 0)
+		rc = w2c_set_error(err, W2C_ERR_INTERNAL, "%s: image longer than the %llu bytes announced",
+				   of->path, (unsigned long long)total);
+	w2c_error werr = { 0 };
+	w2c_code wrc = w2c_writeq_finish(q, rc ? NULL : res->sha256, &werr);
+	if (!rc && wrc) { /* a write failed: that is the error to report */
+		rc = wrc;
+		if (err)
+			*err = werr;
 	}
-	EVP_MD_CTX_free(ctx);
-	free(buf);
 	return rc;
 }
 

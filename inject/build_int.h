@@ -21,6 +21,18 @@ void w2c_build_note(w2c_build_result *res, const w2c_logger *log, const char *fm
 
 w2c_code w2c_build_lerr(w2c_error *err, int r, const char *what, const char *path);
 
+/* Hashing and writing the image on threads of their own, O_DIRECT where
+ * possible (build_write.c).  Fill w2c_writeq_buffer() (NULL once a write
+ * failed) with up to W2C_WRITE_CHUNK bytes, w2c_writeq_submit() them;
+ * w2c_writeq_finish() drains the queue, gives the SHA-256 of all that was
+ * submitted and returns the first write error. */
+#define W2C_WRITE_CHUNK (1u << 20)
+struct w2c_writeq;
+w2c_code w2c_writeq_start(struct w2c_writeq **q, int fd, const char *path, w2c_error *err);
+uint8_t *w2c_writeq_buffer(struct w2c_writeq *q);
+void w2c_writeq_submit(struct w2c_writeq *q, size_t len);
+w2c_code w2c_writeq_finish(struct w2c_writeq *q, char sha256[65], w2c_error *err);
+
 /* El Torito entries from the source's catalog (build_boot.c).  The source's
  * catalog, when it is a visible file, is replaced by the new one. */
 const w2c_node *w2c_build_old_catalog(w2c_media *m);
