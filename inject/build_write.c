@@ -32,7 +32,7 @@ struct w2c_writeq {
 	uint8_t *buf[NBUF];
 	size_t len[NBUF];
 	uint64_t filled, hashed, written;
-	bool done, failed, direct;
+	bool done, hash_done, failed, direct; /* done: no more fills; hash_done: hasher finished */
 	int fd;
 	const char *path;
 	EVP_MD_CTX *sha;
@@ -73,11 +73,12 @@ static bool write_one(struct w2c_writeq *q, const uint8_t *p, size_t len)
 
 /* One stage of the ring: wait for buffers the stage before has passed on,
  * work on each outside the lock, pass it on. */
-static void *stage_loop(struct w2c_writeq *q, uint64_t *mine, const uint64_t *before, bool hash)
+static void *stage_loop(struct w2c_writeq *q, uint64_t *mine, const uint64_t *before,
+			const bool *before_done, bool hash)
 {
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		while (*mine == *before && !q->done)
+		while (*mine == *before && !*before_done)
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (*mine == *before)
 			break;
@@ -95,6 +96,10 @@ static void *stage_loop(struct w2c_writeq *q, uint64_t *mine, const uint64_t *be
 		(*mine)++;
 		pthread_cond_broadcast(&q->cv);
 	}
+	if (hash) { /* the writer may stop once it has caught up with us */
+		q->hash_done = true;
+		pthread_cond_broadcast(&q->cv);
+	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
 }
@@ -102,13 +107,13 @@ static void *stage_loop(struct w2c_writeq *q, uint64_t *mine, const uint64_t *be
 static void *writer(void *arg)
 {
 	struct w2c_writeq *q = arg;
-	return stage_loop(q, &q->written, &q->hashed, false);
+	return stage_loop(q, &q->written, &q->hashed, &q->hash_done, false);
 }
 
 static void *hasher(void *arg)
 {
 	struct w2c_writeq *q = arg;
-	return stage_loop(q, &q->hashed, &q->filled, true);
+	return stage_loop(q, &q->hashed, &q->filled, &q->done, true);
 }
 
 static void free_queue(struct w2c_writeq *q)
