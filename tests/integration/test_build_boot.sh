@@ -5,11 +5,8 @@
 # UEFI (OVMF, prompt and noprompt images) boots reaching the fixture markers,
 # the source never modified, a killed build leaving nothing behind.
 set -euo pipefail
-iso=$W2C_FIXTURES/win/win.iso
-[ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
-for t in qemu-system-x86_64 xorriso 7z; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
-[ -f /usr/share/ovmf/OVMF.fd ] || { echo "SKIP: OVMF missing (package ovmf)"; exit 77; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. "$W2C_SRC/tests/integration/lib/boot.sh"
+w2c_boot_test_setup xorriso 7z
 fail() { echo "FAIL: $*"; exit 1; }
 sum0=$(sha256sum < "$iso")
 echo "added by build" > "$work/add.txt"
@@ -30,7 +27,6 @@ a=$(stat -c %Y "$work/new/sources/install.wim"); b=$(stat -c %Y "$work/src/sourc
 [ $((a > b ? a - b : b - a)) -le 2 ] || fail "timestamps not kept ($a vs $b)"
 "$W2C" inspect --json "$work/out.iso" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["volume_id"]=="CCCOMA_X64FRE_EN-US_DV9", d["volume_id"]; assert [e["build"] for e in d["editions"]]==[17763,20348,19045,22631]'
 
-. "$W2C_SRC/tests/integration/lib/boot.sh"
 rc=0; w2c_boot "$work/out.iso" bios "$work/b.log" || rc=$?
 [ $rc = 33 ] && grep -q ETFSBOOT-TAIL-LOADED "$work/b.log" || fail "BIOS boot: rc $rc, log: $(cat "$work/b.log")"
 rc=0; w2c_boot "$work/out.iso" uefi "$work/u.log" || rc=$?

@@ -7,13 +7,9 @@
 # taken; a directory without media.json is refused; a boot image that is no
 # file (xorriso -hide) is kept as a hidden boot image from both sources.
 set -euo pipefail
-iso=$W2C_FIXTURES/win/win.iso
-[ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
-for t in qemu-system-x86_64 xorriso 7z; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
-[ -f /usr/share/ovmf/OVMF.fd ] || { echo "SKIP: OVMF missing (package ovmf)"; exit 77; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 . "$W2C_SRC/tests/integration/lib/boot.sh"
+w2c_boot_test_setup xorriso 7z
+fail() { echo "FAIL: $*"; exit 1; }
 eltorito() { xorriso -indev "$1" -report_el_torito plain 2>/dev/null | awk '/boot img :/{print $7,$8,$9,$10,$11,$12}'; }
 listing() { (cd "$1" && find . -mindepth 1 -path './[[]BOOT[]]*' -prune -o -printf '%P %y %s %T@\n' | sort); }
 
