@@ -122,30 +122,41 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 	return rc;
 }
 
+struct stage_progress { struct split_ctx *c; uint64_t done, total; };
+
+static w2c_code stage_step(void *user, uint64_t n)
+{
+	struct stage_progress *p = user;
+	p->done += n;
+	if (w2c_progress_report(p->c->o->progress, "stage", p->c->item, p->done, p->total))
+		return w2c_set_error(p->c->err, W2C_ERR_INTERRUPTED, "build interrupted while staging %s",
+				     p->c->item);
+	return W2C_OK;
+}
+
 /* Copy the WIM's bytes out of the source image into @path; *@fd receives it.
  * (Not O_TMPFILE: wimlib takes realpath() of what it opens, and fails on
  * /proc/self/fd/N of an unnamed file.) */
 static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, int *fd)
 {
-	enum { CHUNK = 4 << 20 };
-	uint8_t *buf = malloc(CHUNK);
-	w2c_code rc = buf ? W2C_OK : w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
+	struct stage_progress p = { c, 0, n->size };
+	w2c_code rc = W2C_OK;
 
 	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-	if (!rc && *fd < 0)
-		rc = w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
-				   strerror(errno));
-	for (uint64_t off = 0; !rc && off < n->size;) {
-		size_t got = 0;
-		rc = w2c_media_read(c->m, n, off, buf, CHUNK, &got, c->err);
-		if (!rc)
-			rc = w2c_write_full(*fd, buf, got, path, c->err);
-		off += got;
-		if (!rc && w2c_progress_report(c->o->progress, "stage", c->item, off, n->size))
-			rc = w2c_set_error(c->err, W2C_ERR_INTERRUPTED, "build interrupted while staging %s",
-					   c->item);
+	if (*fd < 0)
+		return w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
+				     strerror(errno));
+	if (n->src == W2C_SRC_MEMORY)
+		return w2c_write_full(*fd, n->data, n->size, path, c->err);
+	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
+	for (size_t i = 0; !rc && i < n->n_extents; i++) {
+		const w2c_extent *e = &n->extents[i];
+		if (e->offset == UINT64_MAX) /* unrecorded: zeros */
+			rc = lseek(*fd, (off_t)e->length, SEEK_CUR) < 0 || ftruncate(*fd, lseek(*fd, 0, SEEK_CUR))
+				     ? w2c_set_error(c->err, W2C_ERR_IO, "%s: %s", path, strerror(errno)) : W2C_OK;
+		else
+			rc = w2c_media_copy_out(c->m, e->offset, e->length, *fd, path, stage_step, &p, c->err);
 	}
-	free(buf);
 	return rc;
 }
 

@@ -52,6 +52,11 @@ w2c_code w2c_dir_load(w2c_media *m, w2c_error *err);
 struct json_t;
 w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, const char *file,
 				struct json_t **files_by_path, w2c_error *err);
+/* Copy [off, off+len) of the image to the current position of @out in the
+ * kernel (copy_file_range, read/write fallback); @step hears of every chunk
+ * and stops the copy by returning an error (unpack.c). */
+w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
+			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
 /* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);
