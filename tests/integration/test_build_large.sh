@@ -26,7 +26,10 @@ listing() { for i in 1 2 3 4; do wimlib-imagex dir "$@" $i --detailed | grep -E 
 listing "$work/orig/sources/install.wim" > "$work/orig.lst"
 
 # --- split (default)
-TMPDIR=$work "$W2C" --json build "$iso" -o "$work/split.iso" > "$work/split.json" 2>/dev/null
+TMPDIR=$work "$W2C" --json build "$iso" -o "$work/split.iso" > "$work/split.json" 2>"$work/split.events"
+for st in stage split build; do # JSON-lines progress of every phase
+	grep -q "\"stage\":\"$st\"" "$work/split.events" || fail "no $st progress events: $(head -c 300 "$work/split.events")"
+done
 python3 - "$work/split.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
