@@ -46,7 +46,7 @@ typedef struct w2c_build_result {
 	char sha256[65];                  /**< hex digest of the image */
 	unsigned boot_entries;
 	char volume_id[33];               /**< as written to the ISO 9660 descriptor */
-	char joliet_volume_id[17];        /**< as written to Joliet (16 characters at most) */
+	char joliet_volume_id[49];        /**< as written to Joliet: 16 characters at most (UTF-8) */
 	unsigned split_files;             /**< WIMs replaced by .swm parts */
 	/** What the build changed or could not keep (a truncated Joliet volume
 	 * id, a split WIM, an unusual boot entry), one sentence each. */

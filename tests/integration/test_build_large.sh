@@ -62,6 +62,18 @@ cmp "$work/orig/sources/install.wim" "$work/m/sources/install.wim" || fail "mult
 rm -rf "$work/m" "$work/multi.iso"*
 echo "multi-extent: install.wim kept whole and identical"
 
+# --- SIGINT while staging / splitting / writing: exit 6, nothing left at all
+mkdir "$work/i"
+for delay in 1 6 15; do
+	TMPDIR=$work/i "$W2C" -q build "$iso" -o "$work/i/out.iso" & pid=$!
+	sleep $delay; kill -INT $pid 2>/dev/null || true
+	rc=0; wait $pid || rc=$?
+	left=$(ls -A "$work/i")
+	if [ $rc = 0 ]; then rm -f "$work/i"/out.iso*; continue; fi # finished before the signal
+	[ $rc = 6 ] && [ -z "$left" ] || fail "SIGINT after ${delay}s: rc $rc, left: $left"
+	echo "SIGINT after ${delay}s: exit 6, nothing left"
+done
+
 # --- kill -9 while staging / splitting / writing: no OUT.iso; stale scratch swept by the next build
 mkdir "$work/k"
 for delay in 1 5 12; do
