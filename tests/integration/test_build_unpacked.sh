@@ -80,4 +80,12 @@ printf 'BIOS y none 0x0000 0x00 8\nUEFI y none 0x0000 0x00 1\n' | diff - <(eltor
 7z l "$work/hb2.iso" | grep -qi etfsboot && fail "hidden boot image visible in the tree"
 rc=0; w2c_boot "$work/hb2.iso" bios "$work/hb.log" || rc=$?
 [ $rc = 33 ] && grep -q ETFSBOOT-TAIL-LOADED "$work/hb.log" || fail "hidden-image BIOS boot: rc $rc, log: $(cat "$work/hb.log")"
+# UEFI only: reproduced as it is, and the missing BIOS entry is reported
+xorriso -as mkisofs -quiet -o "$work/uefi.iso" -V UEFIONLY -J -joliet-long -iso-level 3 \
+	-e efi/microsoft/boot/efisys.bin -no-emul-boot "$W2C_FIXTURES/win/tree" 2>/dev/null
+"$W2C" build "$work/uefi.iso" -o "$work/uefi2.iso" > "$work/uefi.out"
+grep -q 'no BIOS boot entry' "$work/uefi.out" || fail "missing BIOS entry not reported: $(cat "$work/uefi.out")"
+printf 'UEFI y none 0x0000 0x00 1\n' | diff - <(eltorito "$work/uefi2.iso") || fail "UEFI-only geometry"
+rc=0; w2c_boot "$work/uefi2.iso" uefi "$work/uo.log" || rc=$?
+[ $rc = 35 ] && grep -q UEFI-BOOTX64-OK "$work/uo.log" || fail "UEFI-only boot: rc $rc, log: $(cat "$work/uo.log")"
 echo "build from unpacked directory: all checks passed"
