@@ -17,6 +17,7 @@ typedef struct w2c_cli {
 	w2c_logger log;
 	w2c_progress progress;
 	double progress_t0;
+	char progress_stage[32]; /* rate and ETA restart when the stage changes */
 	double progress_last;
 } w2c_cli;
 

@@ -6,21 +6,33 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: win2cloud build SRC.iso -o OUT.iso [--add ISO_PATH=LOCAL_FILE]... [--remove ISO_PATH]...\n"
-	"                       [--volume-id ID] [--uefi-image prompt|noprompt] [--json]\n"
+	"usage: win2cloud build SRC -o OUT.iso [--add ISO_PATH=LOCAL_FILE]... [--remove ISO_PATH]...\n"
+	"                       [--volume-id ID] [--uefi-image prompt|noprompt]\n"
+	"                       [--large-files split|multi-extent] [--json]\n"
 	"\n"
-	"Write a new ISO 9660 level 3 + Joliet image from SRC.  Unchanged files are streamed\n"
-	"from their extents in SRC (nothing is extracted); --add and --remove edit the tree\n"
-	"first.  El Torito entries follow the source's catalog with Microsoft's geometry: BIOS\n"
-	"entries as recorded (8 sectors for etfsboot.com), UEFI (0xEF) entries with sector\n"
-	"count 1; the boot catalog is hidden.  OUT.iso appears only when complete, with\n"
-	"OUT.iso.sha256 (sha256sum format) computed while writing.\n"
+	"Write a new ISO 9660 level 3 + Joliet image from SRC, an ISO image or a directory\n"
+	"made by `win2cloud unpack`.  From an ISO, unchanged files are streamed from their\n"
+	"extents (nothing is extracted); from a directory, files are read in place and the\n"
+	"volume id, boot entries and directory times come from DIR/.win2cloud/media.json (a\n"
+	"directory without it is refused).  --add and --remove edit the tree first.  El\n"
+	"Torito entries follow the source's catalog with Microsoft's geometry: BIOS entries\n"
+	"as recorded (8 sectors for etfsboot.com), UEFI (0xEF) entries with sector count 1;\n"
+	"the boot catalog is hidden; an entry whose image is no file keeps its bytes as a\n"
+	"hidden boot image.  OUT.iso appears only when complete, with OUT.iso.sha256\n"
+	"(sha256sum format) computed while writing.  What had to change (a Joliet volume id\n"
+	"cut to 16 characters, a split WIM, an unusual boot entry) is reported.\n"
 	"\n"
-	"  -o, --output OUT.iso     the image to write (never the source)\n"
+	"  -o, --output OUT.iso     the image to write (never the source or a file it reads)\n"
 	"  --add PATH=FILE          add or replace PATH on the medium with local FILE\n"
 	"  --remove PATH            remove PATH (a file or a whole directory)\n"
-	"  --volume-id ID           volume id (default: the source's)\n"
+	"  --volume-id ID           volume id, at most 32 characters (default: the source's)\n"
 	"  --uefi-image prompt|noprompt   boot efisys.bin or efisys_noprompt.bin on UEFI\n"
+	"  --large-files split|multi-extent\n"
+	"                           files over 4 GiB: split a WIM/ESD into NAME.swm,\n"
+	"                           NAME2.swm, ... with wimlib (default; needs scratch space of\n"
+	"                           about twice the WIM in OUT's directory or $TMPDIR), or keep\n"
+	"                           it whole as an ISO level 3 multi-extent file\n"
+	"  --json                   result as JSON on stdout, JSON-lines progress on stderr\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure or no space, 2 usage, 4 unreadable source,\n"
 	"6 interrupted (nothing was left behind; re-run).\n";
@@ -39,6 +51,27 @@ static w2c_code apply_edit(w2c_media *m, int kind, const char *arg, w2c_error *e
 	return rc;
 }
 
+static void print_result(w2c_cli *cli, const char *out, const w2c_build_result *res)
+{
+	if (cli->json) {
+		json_t *notes = json_array();
+		for (unsigned i = 0; i < res->n_notes; i++)
+			json_array_append_new(notes, json_string(res->notes[i]));
+		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i,s:s,s:s,s:i,s:o}", "ok", 1, "output", out,
+					 "bytes", (json_int_t)res->bytes, "sha256", res->sha256,
+					 "boot_entries", (int)res->boot_entries, "volume_id",
+					 res->volume_id, "joliet_volume_id", res->joliet_volume_id,
+					 "split_files", (int)res->split_files, "notes", notes));
+		return;
+	}
+	if (cli->quiet)
+		return;
+	for (unsigned i = 0; i < res->n_notes; i++)
+		printf("note: %s\n", res->notes[i]);
+	printf("wrote %s (%llu bytes, %u boot entries, volume id %s)\nsha256 %s\n", out,
+	       (unsigned long long)res->bytes, res->boot_entries, res->volume_id, res->sha256);
+}
+
 int cmd_build(int argc, char **argv, w2c_cli *cli)
 {
 	static const struct option opts[] = {
@@ -47,6 +80,7 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 		{ "remove", required_argument, NULL, 'r' },
 		{ "volume-id", required_argument, NULL, 'V' },
 		{ "uefi-image", required_argument, NULL, 'u' },
+		{ "large-files", required_argument, NULL, 'L' },
 		CLI_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -72,12 +106,17 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 			else if (!strcmp(optarg, "noprompt")) bo.uefi_image = W2C_UEFI_NOPROMPT;
 			else { free(edits); return cli_usage_error(cli, "build", "--uefi-image: '%s' is not prompt or noprompt", optarg); }
 			break;
+		case 'L':
+			if (!strcmp(optarg, "split")) bo.large_files = W2C_LARGE_SPLIT;
+			else if (!strcmp(optarg, "multi-extent")) bo.large_files = W2C_LARGE_MULTI_EXTENT;
+			else { free(edits); return cli_usage_error(cli, "build", "--large-files: '%s' is not split or multi-extent", optarg); }
+			break;
 		default: free(edits); return cli_usage_error(cli, "build", "unknown option");
 		}
 	}
 	if (optind + 1 != argc || !out) {
 		free(edits);
-		return cli_usage_error(cli, "build", "expects SRC and -o OUT.iso");
+		return cli_usage_error(cli, "build", "expects SRC (an ISO or an unpacked directory) and -o OUT.iso");
 	}
 	if (w2c_media_open(argv[optind], &mo, &m, &err)) {
 		free(edits);
@@ -94,12 +133,6 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 	w2c_media_free(m);
 	if (rc)
 		return cli_fail(cli, &err);
-	if (cli->json)
-		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i}", "ok", 1, "output", out, "bytes",
-					 (json_int_t)res.bytes, "sha256", res.sha256, "boot_entries",
-					 (int)res.boot_entries));
-	else if (!cli->quiet)
-		printf("wrote %s (%llu bytes, %u boot entries)\nsha256 %s\n", out,
-		       (unsigned long long)res.bytes, res.boot_entries, res.sha256);
+	print_result(cli, out, &res);
 	return 0;
 }

@@ -135,7 +135,8 @@ static const char *tree_name(enum w2c_fs fs)
 	case W2C_FS_UDF: return "udf";
 	case W2C_FS_JOLIET: return "joliet";
 	case W2C_FS_ROCKRIDGE: return "rockridge";
-	default: return "iso9660";
+	case W2C_FS_ISO9660: return "iso9660";
+	default: return "unpacked directory";
 	}
 }
 

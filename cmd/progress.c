@@ -52,8 +52,10 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 		return 1;
 	if (cli->quiet || (!cli->json && !cli->tty))
 		return 0;
-	if (cli->progress_t0 == 0)
+	if (cli->progress_t0 == 0 || strncmp(cli->progress_stage, ev->stage, sizeof cli->progress_stage - 1)) {
 		cli->progress_t0 = now;
+		snprintf(cli->progress_stage, sizeof cli->progress_stage, "%s", ev->stage);
+	}
 	if (!last && now - cli->progress_last < 0.2)
 		return 0;
 	cli->progress_last = now;

@@ -8,19 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static w2c_code open_file(w2c_media *m, const char *path, w2c_error *err)
+static w2c_code open_file(w2c_media *m, const char *path, bool *is_dir, w2c_error *err)
 {
 	struct stat st;
 
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*is_dir = true; /* an unpacked medium: no image to hold open */
+		return W2C_OK;
+	}
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0)
 		return w2c_set_error(err, errno == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO,
 				     "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(m->fd, &st) < 0)
 		return w2c_set_error(err, W2C_ERR_IO, "%s: stat: %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: is a directory, expected an ISO image file", path);
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(m->fd, 0, SEEK_END);
 		m->size = end > 0 ? (uint64_t)end : 0;
@@ -58,11 +59,14 @@ static w2c_code load_tree(w2c_media *m, enum w2c_namespace ns, w2c_error *err)
 	return w2c_iso_load(m, ns == W2C_NS_ISO9660 ? W2C_FS_ISO9660 : W2C_FS_ROCKRIDGE, err);
 }
 
+static w2c_code open_image(w2c_media *m, const w2c_media_options *opts, w2c_error *err);
+
 w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_media **out,
 			w2c_error *err)
 {
 	static const w2c_media_options defaults = { 0 };
 	w2c_media *m = calloc(1, sizeof *m);
+	bool is_dir = false;
 	w2c_code rc;
 
 	*out = NULL;
@@ -74,19 +78,11 @@ w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_med
 	}
 	m->fd = -1;
 	m->log = opts->log;
-	rc = open_file(m, path, err);
-	if (!rc)
-		rc = w2c_vd_scan(m, err);
-	if (!rc && (m->fs & W2C_FS_ISO9660))
-		rc = w2c_iso_dirs_check(m, err);
-	if (!rc && (m->fs & W2C_FS_ISO9660) && w2c_iso_has_rockridge(m) == 1)
-		m->fs |= W2C_FS_ROCKRIDGE;
-	if (!rc)
-		rc = w2c_eltorito_read(m, err);
-	if (!rc)
-		rc = load_tree(m, opts->ns, err);
-	if (!rc)
-		w2c_eltorito_map(m);
+	rc = open_file(m, path, &is_dir, err);
+	if (!rc && is_dir)
+		rc = w2c_dir_load(m, err);
+	else if (!rc)
+		rc = open_image(m, opts, err);
 	if (!rc && !opts->skip_wims)
 		rc = w2c_wims_read(m, err);
 	if (rc) {
@@ -97,6 +93,22 @@ w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_med
 	return W2C_OK;
 }
 
+static w2c_code open_image(w2c_media *m, const w2c_media_options *opts, w2c_error *err)
+{
+	w2c_code rc = w2c_vd_scan(m, err);
+	if (!rc && (m->fs & W2C_FS_ISO9660))
+		rc = w2c_iso_dirs_check(m, err);
+	if (!rc && (m->fs & W2C_FS_ISO9660) && w2c_iso_has_rockridge(m) == 1)
+		m->fs |= W2C_FS_ROCKRIDGE;
+	if (!rc)
+		rc = w2c_eltorito_read(m, err);
+	if (!rc)
+		rc = load_tree(m, opts->ns, err);
+	if (!rc)
+		w2c_eltorito_map(m);
+	return rc;
+}
+
 void w2c_media_free(w2c_media *m)
 {
 	if (!m)
@@ -104,9 +116,12 @@ void w2c_media_free(w2c_media *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	w2c_node_free(m->root);
-	for (size_t i = 0; i < m->n_boot; i++)
+	for (size_t i = 0; i < m->n_boot; i++) {
 		free(m->boot[i].image_path);
+		free(m->boot[i].image_local);
+	}
 	free(m->boot);
+	free(m->boot_catalog_path);
 	w2c_wims_free(m);
 	free(m->joliet_volume_id);
 	free(m->udf_volume_id);

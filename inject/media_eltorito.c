@@ -116,6 +116,12 @@ static int find_at(w2c_node *n, void *user)
 
 void w2c_eltorito_map(w2c_media *m)
 {
+	if (m->boot_catalog_lba && m->root) { /* xorriso and others leave it visible */
+		struct find_ctx f = { (uint64_t)m->boot_catalog_lba * W2C_SECTOR, NULL };
+		w2c_tree_walk(m->root, find_at, &f);
+		if (f.found)
+			m->boot_catalog_path = w2c_node_path(f.found);
+	}
 	for (size_t i = 0; i < m->n_boot; i++) {
 		w2c_boot_entry *b = &m->boot[i];
 		struct find_ctx f = { (uint64_t)b->lba * W2C_SECTOR, NULL };

@@ -22,6 +22,7 @@ struct w2c_media {
 	enum w2c_fs tree_fs;
 	time_t volume_time;
 	uint32_t boot_catalog_lba;
+	char *boot_catalog_path; /* the catalog as a visible file of the tree, else NULL */
 	uint32_t pvd_root_lba, pvd_root_len;       /* root directory extents, for */
 	uint32_t joliet_root_lba, joliet_root_len; /* the sanity walk below */
 
@@ -43,6 +44,19 @@ w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err);
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
 /* Map boot entries to tree files once the tree exists. */
 void w2c_eltorito_map(w2c_media *m);
+/* A directory made by `win2cloud unpack` (media_dir.c): tree read in place,
+ * the rest from DIR/.win2cloud/media.json. */
+w2c_code w2c_dir_load(w2c_media *m, w2c_error *err);
+/* Parse media.json text into @m (volume ids, boot entries); *@files_by_path
+ * maps "/a/b" to its "files" record.  Split out for the fuzzer. */
+struct json_t;
+w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, const char *file,
+				struct json_t **files_by_path, w2c_error *err);
+/* Copy [off, off+len) of the image to the current position of @out in the
+ * kernel (copy_file_range, read/write fallback); @step hears of every chunk
+ * and stops the copy by returning an error (unpack.c). */
+w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
+			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
 /* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);

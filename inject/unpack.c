@@ -47,42 +47,56 @@ static w2c_code check_dest(const char *dir, bool force, w2c_error *err)
 	return W2C_OK;
 }
 
-/* Kernel-side copy of [off, off+len) from the image; falls back to read/write. */
-static w2c_code copy_range(struct unpack *u, int out, uint64_t off, uint64_t len, const char *path)
+/* Kernel-side copy of [off, off+len) of the image to @out's position; falls
+ * back to read/write.  @step is told every chunk done; nonzero stops. */
+w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
+			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err)
 {
 	static const size_t chunk = 8u << 20;
 	while (len) {
 		size_t n = len < chunk ? (size_t)len : chunk;
 		loff_t in = (loff_t)off;
-		ssize_t r = copy_file_range(u->m->fd, &in, out, NULL, n, 0);
+		ssize_t r = copy_file_range(m->fd, &in, out, NULL, n, 0);
 		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
 			uint8_t *buf = malloc(n);
-			w2c_code rc = buf ? w2c_pread_full(u->m->fd, buf, n, off, u->m->path, u->err)
-					  : w2c_set_error(u->err, W2C_ERR_NOMEM, "out of memory");
+			w2c_code rc = buf ? w2c_pread_full(m->fd, buf, n, off, m->path, err)
+					  : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 			if (!rc)
-				rc = w2c_write_full(out, buf, n, path, u->err);
+				rc = w2c_write_full(out, buf, n, path, err);
 			free(buf);
 			if (rc)
 				return rc;
 			r = (ssize_t)n;
 		} else if (r < 0) {
-			return w2c_set_error(u->err, errno == ENOSPC ? W2C_ERR_NO_SPACE : W2C_ERR_IO,
-					     "%s: copy from %s at offset %llu: %s", path, u->m->path,
+			return w2c_set_error(err, errno == ENOSPC ? W2C_ERR_NO_SPACE : W2C_ERR_IO,
+					     "%s: copy from %s at offset %llu: %s", path, m->path,
 					     (unsigned long long)off, strerror(errno));
 		} else if (r == 0) {
-			return w2c_set_error(u->err, W2C_ERR_INVALID_INPUT,
-					     "%s: image ends before offset %llu", u->m->path,
-					     (unsigned long long)off);
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: image ends before offset %llu",
+					     m->path, (unsigned long long)off);
 		}
 		off += (uint64_t)r;
 		len -= (uint64_t)r;
-		u->done += (uint64_t)r;
-		if (w2c_progress_report(u->o->progress, "unpack", path, u->done, u->total))
-			return w2c_set_error(u->err, W2C_ERR_INTERRUPTED,
-					     "unpack of %s interrupted; re-run with --force to redo it",
-					     u->m->path);
+		w2c_code rc = step ? step(user, (uint64_t)r) : W2C_OK;
+		if (rc)
+			return rc;
 	}
 	return W2C_OK;
+}
+
+static w2c_code unpack_step(void *user, uint64_t n)
+{
+	struct unpack *u = user;
+	u->done += n;
+	if (w2c_progress_report(u->o->progress, "unpack", NULL, u->done, u->total))
+		return w2c_set_error(u->err, W2C_ERR_INTERRUPTED,
+				     "unpack of %s interrupted; re-run with --force to redo it", u->m->path);
+	return W2C_OK;
+}
+
+static w2c_code copy_range(struct unpack *u, int out, uint64_t off, uint64_t len, const char *path)
+{
+	return w2c_media_copy_out(u->m, off, len, out, path, unpack_step, u, u->err);
 }
 
 static w2c_code write_data(struct unpack *u, const w2c_node *n, int fd, const char *path)
@@ -185,7 +199,11 @@ static w2c_code write_boot_images(struct unpack *u, json_t *boot)
 		tmp.extents = &e;
 		json_object_set_new(o, "image", json_null());
 		json_object_set_new(o, "extracted", json_string(rel + 1));
-		w2c_code rc = write_file(u, &tmp, rel);
+		char *bdir = w2c_asprintf("%s/.win2cloud/boot", u->dir);
+		w2c_code rc = bdir ? w2c_mkdirs(bdir, u->err) : w2c_set_error(u->err, W2C_ERR_NOMEM, "out of memory");
+		free(bdir);
+		if (!rc)
+			rc = write_file(u, &tmp, rel);
 		if (rc)
 			return rc;
 	}
@@ -194,11 +212,11 @@ static w2c_code write_boot_images(struct unpack *u, json_t *boot)
 
 static w2c_code write_manifest(struct unpack *u, json_t *boot)
 {
-	json_t *doc = json_pack("{s:s,s:s,s:s?,s:s?,s:i,s:i,s:I,s:o,s:o}", "format", "win2cloud-media/1",
-		"volume_id", u->m->volume_id, "joliet_volume_id", u->m->joliet_volume_id,
-		"udf_volume_id", u->m->udf_volume_id, "filesystems", (int)u->m->fs, "tree",
-		(int)u->m->tree_fs, "volume_time", (json_int_t)u->m->volume_time, "boot", boot,
-		"files", u->files);
+	json_t *doc = json_pack("{s:s,s:s,s:s?,s:s?,s:i,s:i,s:I,s:o,s:s?,s:o}", "format",
+		"win2cloud-media/1", "volume_id", u->m->volume_id, "joliet_volume_id",
+		u->m->joliet_volume_id, "udf_volume_id", u->m->udf_volume_id, "filesystems",
+		(int)u->m->fs, "tree", (int)u->m->tree_fs, "volume_time", (json_int_t)u->m->volume_time,
+		"boot", boot, "boot_catalog", u->m->boot_catalog_path, "files", u->files);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	char *path = w2c_asprintf("%s/.win2cloud/media.json", u->dir);
 	w2c_code rc = text && path ? w2c_write_file_atomic(path, text, strlen(text), 0644, u->err)

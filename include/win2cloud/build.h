@@ -22,21 +22,42 @@ extern "C" {
 
 enum w2c_uefi_image { W2C_UEFI_AS_SOURCE, W2C_UEFI_PROMPT, W2C_UEFI_NOPROMPT };
 
+/** Files too big for one ISO 9660 extent (about 4 GiB). */
+enum w2c_large_files {
+	W2C_LARGE_SPLIT,        /**< a WIM/ESD becomes NAME.swm, NAME2.swm, ... (wimlib_split) */
+	W2C_LARGE_MULTI_EXTENT, /**< kept whole as an ISO level 3 multi-extent file */
+};
+
 typedef struct w2c_build_options {
-	const char *volume_id;            /**< NULL: keep the source's */
+	const char *volume_id;            /**< NULL: keep the source's; at most 32 characters */
 	enum w2c_uefi_image uefi_image;   /**< which efisys image the UEFI entry boots */
+	enum w2c_large_files large_files;
+	/** Scratch directory for splitting a WIM held in the source image (it is
+	 * staged to a file first); NULL: the output's directory, else $TMPDIR. */
+	const char *tmpdir;
 	const w2c_progress *progress;
 	const w2c_logger *log;
 } w2c_build_options;
+
+#define W2C_BUILD_MAX_NOTES 8
 
 typedef struct w2c_build_result {
 	uint64_t bytes;                   /**< size of the written image */
 	char sha256[65];                  /**< hex digest of the image */
 	unsigned boot_entries;
+	char volume_id[33];               /**< as written to the ISO 9660 descriptor */
+	char joliet_volume_id[49];        /**< as written to Joliet: 16 characters at most (UTF-8) */
+	unsigned split_files;             /**< WIMs replaced by .swm parts */
+	/** What the build changed or could not keep (a truncated Joliet volume
+	 * id, a split WIM, an unusual boot entry), one sentence each. */
+	char notes[W2C_BUILD_MAX_NOTES][256];
+	unsigned n_notes;
 } w2c_build_result;
 
 /**
- * Write the tree of @m as a new ISO at @out (refused when it is the source).
+ * Write the tree of @m as a new ISO at @out.  Refused (W2C_ERR_USAGE) when
+ * @out is the source image or one of the files the tree reads, and
+ * (W2C_ERR_NO_SPACE) when its file system lacks room for the image.
  * Writes @out and "@out.sha256" (sha256sum format) only on success.
  */
 w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,

@@ -77,6 +77,7 @@ typedef struct w2c_boot_entry {
 	uint16_t sector_count;/**< 512-byte virtual sectors */
 	uint32_t lba;         /**< 2048-byte block of the image */
 	char *image_path;     /**< file in the tree whose data starts at lba, or NULL */
+	char *image_local;    /**< unpacked media: local file holding an image that is no file in the tree */
 	uint64_t image_size;  /**< file size, else FAT size, else sector_count*512 */
 } w2c_boot_entry;
 
@@ -116,7 +117,10 @@ typedef struct w2c_media_options {
 typedef struct w2c_media w2c_media;
 
 /**
- * Open @path read-only and load its metadata.  Fails with
+ * Open @path read-only and load its metadata.  @path is an ISO image (or
+ * block device), or a directory made by w2c_media_unpack(): its files are
+ * then read in place and the rest comes from DIR/.win2cloud/media.json
+ * (refused with W2C_ERR_INVALID_INPUT when that is missing).  Fails with
  * W2C_ERR_INVALID_INPUT (naming the descriptor, field or offset) when the
  * image is malformed, W2C_ERR_NOT_FOUND/W2C_ERR_IO when unreadable.
  */

@@ -13,3 +13,15 @@ w2c_boot() {
 	set -e
 	return $rc
 }
+
+# The start of a boot test: the fixture ISO, QEMU, OVMF and the named tools, or
+# exit 77 saying what is missing; sets $iso and a $work directory removed on exit.
+# usage: w2c_boot_test_setup TOOL...
+w2c_boot_test_setup() {
+	iso=$W2C_FIXTURES/win/win.iso
+	[ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
+	for t in qemu-system-x86_64 "$@"; do command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+	[ -f /usr/share/ovmf/OVMF.fd ] || { echo "SKIP: OVMF missing (package ovmf)"; exit 77; }
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+}
