@@ -12,6 +12,7 @@ static const char help[] =
 	"usage: win2cloud inject ISO --drivers SRC... -o OUT.iso [--edition INDEX|NAME]...\n"
 	"                        [--driver NAME]... [--no-driver NAME]... [--level media] [--json]\n"
 	"                        [--unattend FILE|generate [answer-file options]]\n"
+	"                        [--large-files split|multi-extent]\n"
 	"\n"
 	"Select, for every edition of install.wim/esd (or those given with --edition), the\n"
 	"driver folder whose INF accepts the edition's arch and build (see 'win2cloud drivers'),\n"
@@ -29,6 +30,10 @@ static const char help[] =
 	"  --driver NAME      also inject NAME ('*' = every driver found); repeatable\n"
 	"  --no-driver NAME   do not inject NAME; repeatable\n"
 	"  --level media      where drivers go: the media's $WinPEDriver$ (the only level so far)\n"
+	"  --large-files split|multi-extent\n"
+	"                     a WIM/ESD of 4 GiB or more: split into NAME.swm parts (default: Setup\n"
+	"                     reads those from any reader of the disc) or keep it whole as an ISO\n"
+	"                     level 3 multi-extent file (as fast as a copy; see win2cloud-build(1))\n"
 	"  --unattend generate  write a new autounattend.xml at the media root whose DriverPaths\n"
 	"                     point at the $WinPEDriver$ folders placed here\n"
 	"  --unattend FILE    merge FILE (as 'unattend merge' does: only what we own changes) with\n"
@@ -49,6 +54,7 @@ static const char help[] =
 typedef struct inject_job {
 	drv_args a;
 	const char *iso, *out, *unattend;
+	enum w2c_large_files large_files;
 	ux_args ux;
 	w2c_driver_catalog *cat;
 	w2c_media *m;
@@ -152,7 +158,8 @@ static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
 static int run(w2c_cli *cli, inject_job *j)
 {
 	w2c_media_options mo = { .log = &cli->log };
-	w2c_build_options bo = { .progress = &cli->progress, .log = &cli->log };
+	w2c_build_options bo = { .progress = &cli->progress, .log = &cli->log,
+				 .large_files = j->large_files };
 	w2c_build_result res;
 	w2c_error err;
 
@@ -193,6 +200,7 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		{ "output", required_argument, NULL, 'o' },
 		{ "level", required_argument, NULL, 'L' },
 		{ "unattend", required_argument, NULL, 'U' },
+		{ "large-files", required_argument, NULL, 'F' },
 		DRV_LONGOPTS,
 		UX_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
@@ -219,6 +227,14 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		case 'U': j.unattend = optarg; break;
 		case 'h': job_free(&j); return cli_help(help);
 		case 'o': j.out = optarg; break;
+		case 'F':
+			if (!strcmp(optarg, "split")) j.large_files = W2C_LARGE_SPLIT;
+			else if (!strcmp(optarg, "multi-extent")) j.large_files = W2C_LARGE_MULTI_EXTENT;
+			else {
+				job_free(&j);
+				return cli_usage_error(cli, "inject", "--large-files: '%s' is not split or multi-extent", optarg);
+			}
+			break;
 		case 'L':
 			if (strcmp(optarg, "media")) {
 				job_free(&j);
