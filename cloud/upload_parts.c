@@ -170,8 +170,8 @@ static w2c_code read_and_send(struct worker *w, void *conn, unsigned k, uint8_t 
 		EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL);
 		w2c_hex(md, 32, psha);
 	}
-	if (!feed_sha(j, k, buf, len))
-		return W2C_ERR_INTERRUPTED; /* another worker failed; its error is reported */
+	if (!feed_sha(j, k, buf, len)) /* another worker failed first; fail() keeps its error */
+		return w2c_set_error(e, W2C_ERR_INTERRUPTED, "%s: stopped", j->o->file);
 	w2c_hex(j->hs.md5[k], 16, want);
 	if (j->cp.etags[k][0] && !strcmp(j->cp.etags[k], want))
 		return part_done(w, k, want, false, e);
@@ -201,7 +201,7 @@ static void *worker_main(void *arg)
 		rc = j->md5_known ? send_part(w, conn, (unsigned)k, NULL,
 					      j->hs.part_sha ? j->hs.part_sha[k] : NULL, &e)
 				  : read_and_send(w, conn, (unsigned)k, buf, &e);
-		if (rc && rc != W2C_ERR_INTERRUPTED)
+		if (rc)
 			fail(j, rc, &e);
 	}
 	free(buf);

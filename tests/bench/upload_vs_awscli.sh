@@ -3,7 +3,7 @@
 # server, same part size and parallelism, in the same run.  Not part of ctest.
 #
 # Usage: tests/bench/upload_vs_awscli.sh [BUILD_DIR]   (env: BENCH_MIB=2048, BENCH_PART_MIB=8,
-#        BENCH_PARALLEL=4, BENCH_ROUNDS=2)
+#        BENCH_PARALLEL=4, BENCH_ROUNDS=3, BENCH_W2C_ARGS="--sha256-meta after" for extra options)
 # Prints per-run wall time, MiB/s and client CPU seconds (user+sys of the client process only,
 # from /usr/bin/time), then the ratios: throughput win2cloud/awscli and CPU-per-GiB win2cloud/awscli.
 set -euo pipefail
@@ -11,7 +11,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
 W2C=$build/win2cloud
-MIB=${BENCH_MIB:-2048} PART=${BENCH_PART_MIB:-8} PAR=${BENCH_PARALLEL:-4} ROUNDS=${BENCH_ROUNDS:-2}
+MIB=${BENCH_MIB:-2048} PART=${BENCH_PART_MIB:-8} PAR=${BENCH_PARALLEL:-4} ROUNDS=${BENCH_ROUNDS:-3}
+read -r -a XARGS <<<"${BENCH_W2C_ARGS:-}"
 export W2C_S3_PORT=${W2C_S3_PORT:-18080}
 export W2C_SWIFT_STATE=${W2C_SWIFT_STATE:-/tmp/w2c-bench-swift-$(id -u)}
 [ -x "$W2C" ] || { echo "build first: $W2C missing" >&2; exit 1; }
@@ -49,7 +50,7 @@ run() { # name cmd... -> "wall cpu"
 declare -a W_WALL W_CPU A_WALL A_CPU
 for r in $(seq "$ROUNDS"); do
 	read -r wall cpu < <(run w2c "$W2C" -q upload "$F" "s3://$W2C_S3_BUCKET/bench/w2c-$r.bin" \
-		--endpoint "$W2C_S3_ENDPOINT" --part-size ${PART}M --parallel "$PAR")
+		--endpoint "$W2C_S3_ENDPOINT" --part-size ${PART}M --parallel "$PAR" ${XARGS[@]+"${XARGS[@]}"})
 	W_WALL+=("$wall"); W_CPU+=("$cpu")
 	echo "round $r win2cloud: ${wall} s wall, ${cpu} s CPU"
 	read -r wall cpu < <(run aws /usr/bin/aws --endpoint-url "$W2C_S3_ENDPOINT" s3 cp --only-show-errors \

@@ -91,6 +91,23 @@ check_object "$T/r.bin" "$K/r.bin"
 ls "$T"/r.bin.w2c-upload-*.json 2>/dev/null && fail "checkpoint left"
 echo "ok: kill -9 then resume: $(json_field parts_sent) of $(json_field parts) parts sent"
 
+# --- Ctrl-C (SIGINT) of a single-read upload: exit 6, checkpoint kept, the re-run resumes
+mkrand "$T/i.bin" 60
+rc=0
+"$W2C" upload "$T/i.bin" "$B/i.bin" "${E[@]}" --part-size 5M --parallel 2 --sha256-meta after \
+	>"$T/i.out" 2>"$T/i.err" &
+pid=$!
+wait_parts "$T/i.bin" 3 $pid
+kill -INT $pid
+wait $pid || rc=$?
+cat "$T/i.out" "$T/i.err" >>"$ALL_OUT"
+[ $rc = 6 ] || { cat "$T/i.err"; fail "SIGINT: exit $rc, expected 6"; }
+grep -q "run the same command again to resume" "$T/i.err" || fail "SIGINT: $(cat "$T/i.err")"
+w2c --json upload "$T/i.bin" "$B/i.bin" "${E[@]}" --verify || { tail "$T/err"; fail "resume after SIGINT"; }
+[ "$(json_field resumed)" = True ] || fail "not resumed after SIGINT"
+check_object "$T/i.bin" "$K/i.bin"
+echo "ok: SIGINT then resume"
+
 # shrink_during MODE : the file loses its tail while parts are being sent -> exit 4, clear error
 shrink_during() {
 	local rc=0 pid
