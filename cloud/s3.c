@@ -169,10 +169,6 @@ w2c_code w2c_s3_head(w2c_s3 *s3, const char *bucket, const char *key, w2c_s3_obj
 	if (!url)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	rc = perform(s3, "HEAD", url, &h, NULL, W2C_SHA256_EMPTY, "head", NULL, NULL, &r, err);
-	/* Swift's proxy stamps every answer with a transaction id */
-	if (!rc)
-		obj->swift = w2c_http_headers_get(&r.headers, "X-Openstack-Request-Id") ||
-			     w2c_http_headers_get(&r.headers, "X-Trans-Id");
 	if (!rc && r.status / 100 != 2)
 		rc = status_error(s3, "head", bucket, key, &r, err);
 	if (!rc) {

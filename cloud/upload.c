@@ -379,7 +379,8 @@ static w2c_code do_abort(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_e
 /*
  * Whether a hashing pass must run before the upload: an interrupted upload that set the
  * metadata at creation; an object already there with this size (to compare SHA-256s); or a
- * store without a cheap way to set metadata afterwards (see win2cloud/upload.h).
+ * multipart S3 upload, unless asked otherwise: setting metadata afterwards means a copy of the
+ * object on the server, dearer than reading the file twice (see win2cloud/upload.h).
  */
 static w2c_code hash_first(w2c_upjob *j, const w2c_s3_object *obj, bool found, bool *first,
 			   w2c_error *err)
@@ -391,7 +392,7 @@ static w2c_code hash_first(w2c_upjob *j, const w2c_s3_object *obj, bool found, b
 		*first = !j->cp.meta_after;
 	else if (found && obj->size == j->size && obj->sha256[0])
 		*first = true;
-	else if (j->nparts == 1 || !ops->set_meta)
+	else if (j->nparts == 1 || !ops->set_meta || m == W2C_SHA256_META_FIRST)
 		*first = m == W2C_SHA256_META_FIRST;
 	else if (m == W2C_SHA256_META_AFTER && j->size > ops->set_meta_max)
 		return w2c_set_error(err, W2C_ERR_USAGE,
@@ -400,11 +401,10 @@ static w2c_code hash_first(w2c_upjob *j, const w2c_s3_object *obj, bool found, b
 				     ops->name, (unsigned long long)ops->set_meta_max,
 				     (unsigned long long)j->size);
 	else
-		*first = m == W2C_SHA256_META_FIRST ||
-			 (m == W2C_SHA256_META_AUTO && (obj->swift || j->size > ops->set_meta_max));
-	if (*first && !j->cp.upload_id && m == W2C_SHA256_META_AUTO && obj->swift)
-		w2c_log(j->o->log, W2C_LOG_INFO, "%s is Swift s3api: hashing first, so that the "
-			"SHA-256 metadata is set at creation (a copy would duplicate the data)",
+		*first = m == W2C_SHA256_META_AUTO;
+	if (*first && !j->cp.upload_id && m == W2C_SHA256_META_AUTO)
+		w2c_log(j->o->log, W2C_LOG_INFO, "%s: hashing first, so that the SHA-256 metadata is "
+			"set at creation (setting it afterwards copies the object on the server)",
 			j->o->url);
 	return W2C_OK;
 }

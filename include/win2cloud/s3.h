@@ -76,7 +76,6 @@ typedef struct w2c_s3_object {
 	char etag[80];           /**< without quotes */
 	char storage_class[32];  /**< "STANDARD" when the header is absent */
 	char sha256[65];         /**< x-amz-meta-sha256, "" when absent */
-	bool swift;              /**< the answer came from OpenStack Swift (s3api), also on 404 */
 } w2c_s3_object;
 
 /** HEAD the object: W2C_ERR_NOT_FOUND when absent. */

@@ -9,14 +9,15 @@
  *     when the payload is signed) from those bytes, feeds the whole-file
  *     SHA-256 in part order, and sends the buffer with Content-MD5.  Files of
  *     one part are PUT once with x-amz-meta-sha256 and the storage class.
- *  2. A multipart object gets its storage class at creation and its
- *     x-amz-meta-sha256 after completion (the SHA-256 is known only then),
- *     by the store's cheapest method: S3 CopyObject onto itself with
- *     x-amz-metadata-directive REPLACE (objects up to 5 GiB); file:// needs
- *     none.  Where that is impossible or dear (Swift s3api, whose copy
- *     duplicates the data and orphans the old segments; objects over 5 GiB;
- *     sha256_meta = FIRST) a hashing pass runs first instead and the
- *     metadata is set at creation: the file is then read twice.
+ *  2. A multipart object gets its storage class at creation; its
+ *     x-amz-meta-sha256 is known only after the last part.  S3 can change
+ *     metadata afterwards only by copying the object onto itself
+ *     (x-amz-metadata-directive REPLACE), which copies every byte on the
+ *     server (AWS; Swift s3api even orphans the old segments) and is limited
+ *     to 5 GiB.  So by default (sha256_meta AUTO) a multipart S3/OBS upload
+ *     runs a hashing pass first and sets the metadata at creation: the file
+ *     is read twice, nothing is copied.  sha256_meta AFTER forces the single
+ *     read and the copy; file:// needs no metadata and always reads once.
  *  3. Every part's ETag must equal its MD5 and the final ETag must equal
  *     md5(md5_1 .. md5_N)-N; then HEAD checks size, storage class and, with
  *     verify, the SHA-256 metadata and ETag.
@@ -50,9 +51,9 @@ extern "C" {
 
 /** When the object gets its x-amz-meta-sha256 (see above). */
 typedef enum w2c_sha256_meta {
-	W2C_SHA256_META_AUTO = 0,  /**< the cheapest method for the store */
+	W2C_SHA256_META_AUTO = 0,  /**< the cheapest for the store: FIRST for multipart S3/OBS */
 	W2C_SHA256_META_FIRST,     /**< hashing pass first, metadata at creation (two reads) */
-	W2C_SHA256_META_AFTER,     /**< single read, metadata set after completion */
+	W2C_SHA256_META_AFTER,     /**< single read, metadata by a copy after completion */
 } w2c_sha256_meta;
 
 typedef struct w2c_upload_options {

@@ -3,7 +3,7 @@
 # resource-lock: swift
 # The single-read upload against Swift s3api: with --sha256-meta after the file is read once
 # (pread bytes counted with strace) and x-amz-meta-sha256 is set after completion; auto hashes
-# first on Swift; kill -9 mid-upload then a re-run ends with the right bytes and metadata; a file
+# first for a multipart upload (no server-side copy); kill -9 mid-upload then a re-run ends with the right bytes and metadata; a file
 # that shrinks or changes while it is uploaded gives a clean error naming it, in both modes.
 . "$(dirname "$0")/upload_lib.sh"
 E=(--endpoint "$W2C_S3_ENDPOINT")
@@ -62,15 +62,16 @@ w2c --json upload "$T/a.bin" "$B/a.bin" "${E[@]}" --part-size 5M --sha256-meta a
 [ "$(count '> PUT ' "$T/err")" = 0 ] || fail "re-run issued a PUT"
 echo "ok: re-run does nothing"
 
-# --- auto on Swift s3api hashes first (a copy would duplicate the data)
+# --- auto hashes first for multipart S3 (setting metadata afterwards copies the object)
 if strace -f -qq -e trace=pread64 -o "$T/st.txt" true 2>/dev/null; then
 	strace -f -qq -e trace=pread64 -o "$T/st.txt" "$W2C" -v --json upload "$T/a.bin" "$B/auto.bin" \
 		"${E[@]}" --part-size 5M --verify >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "auto upload"; }
 	read_b=$(pread_bytes "$T/st.txt")
-	[ "$read_b" -ge $((2 * SIZE)) ] || fail "auto on Swift read only $read_b bytes"
-	grep -q "is Swift s3api: hashing first" "$T/err" || fail "auto did not say why it hashes first"
+	[ "$read_b" -ge $((2 * SIZE)) ] || fail "auto read only $read_b bytes"
+	grep -q "hashing first, so that the SHA-256 metadata is set at creation" "$T/err" ||
+		fail "auto did not say why it hashes first"
 	check_object "$T/a.bin" "$K/auto.bin"
-	echo "ok: auto on Swift hashes first ($read_b bytes read)"
+	echo "ok: auto hashes first ($read_b bytes read)"
 fi
 
 # --- kill -9 of a single-read upload, re-run: resumed, only missing parts sent, metadata right
