@@ -10,7 +10,6 @@
 #include "cloud/md5x8.h"
 #include "common/util.h"
 
-#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,22 +48,10 @@ w2c_code w2c_upload_shrank(int fd, const char *path, uint64_t size, w2c_error *e
 w2c_code w2c_upload_read(int fd, void *buf, size_t n, uint64_t off, const char *path,
 			 uint64_t size, w2c_error *err)
 {
-	uint8_t *p = buf;
+	w2c_code rc = w2c_pread_full(fd, buf, n, off, path, err);
 
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return w2c_set_error(err, W2C_ERR_IO, "%s: read at offset %llu: %s", path,
-					     (unsigned long long)off, strerror(errno));
-		if (r == 0)
-			return w2c_upload_shrank(fd, path, size, err);
-		p += r;
-		off += (uint64_t)r;
-		n -= (size_t)r;
-	}
-	return W2C_OK;
+	/* w2c_pread_full's "truncated" becomes the error that says what happened */
+	return rc == W2C_ERR_INVALID_INPUT ? w2c_upload_shrank(fd, path, size, err) : rc;
 }
 
 static void fail(struct hashjob *j, const w2c_error *e)

@@ -24,6 +24,21 @@ PY
 pread_bytes() { # strace log -> bytes returned by pread64
 	awk '/pread64/ && $NF ~ /^[0-9]+$/ { s += $NF } END { print s + 0 }' "$1" # with "resumed>" lines
 }
+# bg_upload FILE URL MIN_PARTS ARGS... : start an upload in the background (pid in $BG) and return
+# once its checkpoint records MIN_PARTS parts; bg_wait: its exit status, output kept in $T/bg.err
+bg_upload() {
+	local file=$1 url=$2 min=$3
+	shift 3
+	"$W2C" upload "$file" "$url" "${E[@]}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
+	BG=$!
+	wait_parts "$file" "$min" $BG
+}
+bg_wait() {
+	local rc=0
+	wait "$BG" || rc=$?
+	cat "$T/bg.out" "$T/bg.err" >>"$ALL_OUT"
+	return $rc
+}
 check_object() { # FILE KEY PART_MIB : bytes, ETag and SHA-256 metadata of the object
 	local sha
 	sha=$(sha256sum <"$1" | cut -c1-64)
@@ -76,12 +91,9 @@ fi
 
 # --- kill -9 of a single-read upload, re-run: resumed, only missing parts sent, metadata right
 mkrand "$T/r.bin" 120
-"$W2C" -vv upload "$T/r.bin" "$B/r.bin" "${E[@]}" --part-size 5M --parallel 2 --sha256-meta after \
-	>>"$ALL_OUT" 2>&1 &
-pid=$!
-wait_parts "$T/r.bin" 5 $pid
-kill -9 $pid
-wait $pid 2>/dev/null || true
+bg_upload "$T/r.bin" "$B/r.bin" 5 --part-size 5M --parallel 2 --sha256-meta after
+kill -9 $BG
+bg_wait || true
 grep -q '"sha256_meta": "after"' "$T"/r.bin.w2c-upload-*.json || fail "checkpoint lacks sha256_meta"
 w2c --json upload "$T/r.bin" "$B/r.bin" "${E[@]}" --verify || { tail "$T/err"; fail "resume"; }
 [ "$(json_field resumed)" = True ] || fail "not resumed"
@@ -95,15 +107,11 @@ echo "ok: kill -9 then resume: $(json_field parts_sent) of $(json_field parts) p
 # --- Ctrl-C (SIGINT) of a single-read upload: exit 6, checkpoint kept, the re-run resumes
 mkrand "$T/i.bin" 60
 rc=0
-"$W2C" upload "$T/i.bin" "$B/i.bin" "${E[@]}" --part-size 5M --parallel 2 --sha256-meta after \
-	>"$T/i.out" 2>"$T/i.err" &
-pid=$!
-wait_parts "$T/i.bin" 3 $pid
-kill -INT $pid
-wait $pid || rc=$?
-cat "$T/i.out" "$T/i.err" >>"$ALL_OUT"
-[ $rc = 6 ] || { cat "$T/i.err"; fail "SIGINT: exit $rc, expected 6"; }
-grep -q "run the same command again to resume" "$T/i.err" || fail "SIGINT: $(cat "$T/i.err")"
+bg_upload "$T/i.bin" "$B/i.bin" 3 --part-size 5M --parallel 2 --sha256-meta after
+kill -INT $BG
+bg_wait || rc=$?
+[ $rc = 6 ] || { cat "$T/bg.err"; fail "SIGINT: exit $rc, expected 6"; }
+grep -q "run the same command again to resume" "$T/bg.err" || fail "SIGINT: $(cat "$T/bg.err")"
 w2c --json upload "$T/i.bin" "$B/i.bin" "${E[@]}" --verify || { tail "$T/err"; fail "resume after SIGINT"; }
 [ "$(json_field resumed)" = True ] || fail "not resumed after SIGINT"
 check_object "$T/i.bin" "$K/i.bin"
@@ -111,19 +119,15 @@ echo "ok: SIGINT then resume"
 
 # shrink_during MODE : the file loses its tail while parts are being sent -> exit 4, clear error
 shrink_during() {
-	local rc=0 pid
+	local rc=0
 	mkrand "$T/s.bin" 200
-	"$W2C" upload "$T/s.bin" "$B/s-$1.bin" "${E[@]}" --part-size 5M --parallel 1 --sha256-meta "$1" \
-		>"$T/s.out" 2>"$T/s.err" &
-	pid=$!
-	wait_parts "$T/s.bin" 3 $pid
+	bg_upload "$T/s.bin" "$B/s-$1.bin" 3 --part-size 5M --parallel 1 --sha256-meta "$1"
 	truncate -s 50M "$T/s.bin"
-	wait $pid || rc=$?
-	cat "$T/s.out" "$T/s.err" >>"$ALL_OUT"
-	[ $rc = 4 ] || { cat "$T/s.err"; fail "$1: shrinking file gave exit $rc, expected 4"; }
+	bg_wait || rc=$?
+	[ $rc = 4 ] || { cat "$T/bg.err"; fail "$1: shrinking file gave exit $rc, expected 4"; }
 	grep -q "$T/s.bin: the file shrank while it was uploaded: expected 209715200 bytes, found 52428800" \
-		"$T/s.err" || fail "$1: unclear error: $(cat "$T/s.err")"
-	echo "ok: $1: $(grep error "$T/s.err")"
+		"$T/bg.err" || fail "$1: unclear error: $(cat "$T/bg.err")"
+	echo "ok: $1: $(grep error "$T/bg.err")"
 	w2c upload "$T/s.bin" "$B/s-$1.bin" "${E[@]}" --abort || fail "abort after shrink"
 }
 shrink_during after
@@ -132,15 +136,11 @@ shrink_during first
 # --- a byte changed (same size) while uploading: refused before completion, re-run restarts
 mkrand "$T/c.bin" 100
 rc=0
-"$W2C" upload "$T/c.bin" "$B/c.bin" "${E[@]}" --part-size 5M --parallel 1 --sha256-meta after \
-	>"$T/c.out" 2>"$T/c.err" &
-pid=$!
-wait_parts "$T/c.bin" 3 $pid
+bg_upload "$T/c.bin" "$B/c.bin" 3 --part-size 5M --parallel 1 --sha256-meta after
 printf 'X' | dd of="$T/c.bin" bs=1 seek=1000 conv=notrunc status=none
-wait $pid || rc=$?
-cat "$T/c.out" "$T/c.err" >>"$ALL_OUT"
-[ $rc = 4 ] || { cat "$T/c.err"; fail "changed file: exit $rc, expected 4"; }
-grep -q "$T/c.bin: the file changed while it was uploaded" "$T/c.err" || fail "unclear: $(cat "$T/c.err")"
+bg_wait || rc=$?
+[ $rc = 4 ] || { cat "$T/bg.err"; fail "changed file: exit $rc, expected 4"; }
+grep -q "$T/c.bin: the file changed while it was uploaded" "$T/bg.err" || fail "unclear: $(cat "$T/bg.err")"
 w2c --json upload "$T/c.bin" "$B/c.bin" "${E[@]}" --verify || { tail "$T/err"; fail "re-run after change"; }
 grep -q "changed since the interrupted upload" "$T/err" || fail "change not detected on re-run"
 check_object "$T/c.bin" "$K/c.bin"
