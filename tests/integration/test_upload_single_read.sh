@@ -21,6 +21,10 @@ m = [hashlib.md5(d[i:i + ps]).digest() for i in range(0, len(d), ps)]
 print(hashlib.md5(b''.join(m)).hexdigest() + '-%d' % len(m))
 PY
 }
+# traced RUN...: strace the pread64 calls into $T/st.txt (LeakSanitizer cannot run under ptrace)
+traced() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=pread64 -o "$T/st.txt" "$@"
+}
 pread_bytes() { # strace log -> bytes returned by pread64
 	awk '/pread64/ && $NF ~ /^[0-9]+$/ { s += $NF } END { print s + 0 }' "$1" # with "resumed>" lines
 }
@@ -52,7 +56,7 @@ check_object() { # FILE KEY PART_MIB : bytes, ETag and SHA-256 metadata of the o
 mkrand "$T/a.bin" 41
 SIZE=$((41 << 20))
 if strace -f -qq -e trace=pread64 -o "$T/st.txt" true 2>/dev/null; then
-	strace -f -qq -e trace=pread64 -o "$T/st.txt" "$W2C" --json upload "$T/a.bin" "$B/a.bin" "${E[@]}" \
+	traced "$W2C" --json upload "$T/a.bin" "$B/a.bin" "${E[@]}" \
 		--part-size 5M --parallel 3 --sha256-meta after --verify >"$T/out" 2>"$T/err" ||
 		{ cat "$T/err"; fail "single-read upload"; }
 	read_b=$(pread_bytes "$T/st.txt")
@@ -79,7 +83,7 @@ echo "ok: re-run does nothing"
 
 # --- auto hashes first for multipart S3 (setting metadata afterwards copies the object)
 if strace -f -qq -e trace=pread64 -o "$T/st.txt" true 2>/dev/null; then
-	strace -f -qq -e trace=pread64 -o "$T/st.txt" "$W2C" -v --json upload "$T/a.bin" "$B/auto.bin" \
+	traced "$W2C" -v --json upload "$T/a.bin" "$B/auto.bin" \
 		"${E[@]}" --part-size 5M --verify >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "auto upload"; }
 	read_b=$(pread_bytes "$T/st.txt")
 	[ "$read_b" -ge $((2 * SIZE)) ] || fail "auto read only $read_b bytes"
