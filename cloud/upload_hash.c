@@ -260,7 +260,11 @@ w2c_code w2c_upload_hash(int fd, const char *path, uint64_t size, uint64_t part_
 		sha_thread(&j);
 		sha = pthread_self();
 	}
+	/* the SHA-256 thread is the critical path: leave it a core of its own */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	workers = workers > 1 ? workers - 1 : 1;
+	if (cpus > 1 && workers > (unsigned)cpus - 1)
+		workers = (unsigned)cpus - 1;
 	for (; n < workers && n < 16; n++)
 		if (pthread_create(&md[n], NULL, md5_thread, &j) != 0)
 			break;

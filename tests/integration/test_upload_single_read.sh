@@ -75,6 +75,16 @@ fi
 check_object "$T/a.bin" "$K/a.bin"
 echo "ok: metadata set after completion"
 
+# --- signed payloads (each part's SHA-256 in the signature; Swift checks it) in both modes: the
+# single read hashes each part from its buffer, the hashing pass eight parts at a time
+for m in after first; do
+	w2c --json upload "$T/a.bin" "$B/signed-$m.bin" "${E[@]}" --part-size 5M --sign-payload \
+		--sha256-meta $m --verify || { cat "$T/err"; fail "signed payload, $m"; }
+	[ "$(json_field verified)" = True ] || fail "signed payload, $m: not verified"
+	check_object "$T/a.bin" "$K/signed-$m.bin"
+done
+echo "ok: signed payloads"
+
 # --- the re-run finds the identical object and sends nothing
 w2c --json upload "$T/a.bin" "$B/a.bin" "${E[@]}" --part-size 5M --sha256-meta after || fail "re-run"
 [ "$(json_field skipped)" = True ] || fail "re-run sent data"
