@@ -102,6 +102,9 @@ static w2c_code part_done(struct worker *w, unsigned k, const char *md5hex, bool
 		j->sent++;
 		rc = w2c_upload_save_checkpoint(j, e);
 		w2c_log(j->o->log, W2C_LOG_DEBUG, "part %u/%u done, ETag %s", k + 1, j->nparts, md5hex);
+	} else if (w2c_progress_report(j->o->progress, "upload", w->item, j->done_bytes, j->size)) {
+		/* a resume re-reads the parts the server has: progress and Ctrl-C apply there too */
+		rc = w2c_set_error(e, W2C_ERR_INTERRUPTED, "%s: interrupted", j->o->url);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return rc;
