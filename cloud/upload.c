@@ -207,24 +207,6 @@ static w2c_code reconcile(w2c_upjob *j, void *conn, w2c_error *err)
 	return w2c_upload_save_checkpoint(j, err);
 }
 
-/* A file written to while it was read may have given a mix of old and new bytes. */
-static w2c_code unchanged(w2c_upjob *j, w2c_error *err)
-{
-	struct stat sb;
-
-	if (fstat(j->fd, &sb) != 0)
-		return w2c_set_error(err, W2C_ERR_IO, "%s: %s", j->o->file, strerror(errno));
-	if ((uint64_t)sb.st_size != j->size ||
-	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != j->mtime_ns)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: the file changed while it was uploaded (expected %llu bytes, "
-				     "found %llu%s); nothing was completed, re-run when it no longer "
-				     "changes", j->o->file, (unsigned long long)j->size,
-				     (unsigned long long)sb.st_size,
-				     (uint64_t)sb.st_size == j->size ? ", modified" : "");
-	return W2C_OK;
-}
-
 static w2c_code start_multipart(w2c_upjob *j, void *conn, w2c_error *err)
 {
 	char *id = NULL;
@@ -263,7 +245,7 @@ static w2c_code multipart(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_
 	if (!j->cp.upload_id && (rc = start_multipart(j, conn, err)))
 		return rc;
 	snprintf(res->upload_id, sizeof res->upload_id, "%s", j->cp.upload_id);
-	if ((rc = w2c_upload_parts(j, err)) || (rc = unchanged(j, err)))
+	if ((rc = w2c_upload_parts(j, err)) || (rc = w2c_upload_unchanged(j, err)))
 		return rc;
 	parts = calloc(j->nparts, sizeof *parts);
 	if (!parts)
@@ -311,7 +293,7 @@ static w2c_code single_put(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c
 		if (j->hs.part_sha)
 			memcpy(j->hs.part_sha[0], j->hs.sha256, 65);
 		p.data = buf;
-		if ((rc = unchanged(j, err)))
+		if ((rc = w2c_upload_unchanged(j, err)))
 			goto out;
 	}
 	rc = j->st.ops->put(conn, &p, j->o->storage_class, j->hs.sha256, res->etag, err);

@@ -40,6 +40,8 @@ typedef struct w2c_upjob {
 w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
 /* Rewrite the checkpoint file atomically (call with j->lock held or single-threaded). */
 w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
+/* An error naming the file when its size or mtime differ from when the upload began. */
+w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err);
 /* Length of part index @k. */
 uint64_t w2c_upload_part_len(const w2c_upjob *j, unsigned k);
 

@@ -2,6 +2,7 @@
 #include "cloud/upload_int.h"
 #include "common/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,26 @@ static int next_part(w2c_upjob *j)
 	return k;
 }
 
+/* A file written to while it was read may have given a mix of old and new bytes. */
+w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err)
+{
+	struct stat sb;
+
+	if (fstat(j->fd, &sb) != 0)
+		return w2c_set_error(err, W2C_ERR_IO, "%s: %s", j->o->file, strerror(errno));
+	if ((uint64_t)sb.st_size < j->size)
+		return w2c_upload_shrank(j->fd, j->o->file, j->size, err);
+	if ((uint64_t)sb.st_size > j->size ||
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != j->mtime_ns)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: the file changed while it was uploaded (expected %llu bytes, "
+				     "found %llu%s); nothing was completed, re-run when it no longer "
+				     "changes", j->o->file, (unsigned long long)j->size,
+				     (unsigned long long)sb.st_size,
+				     (uint64_t)sb.st_size == j->size ? ", modified" : "");
+	return W2C_OK;
+}
+
 /* Part @k is done: record it, count it, checkpoint. */
 static w2c_code part_done(struct worker *w, unsigned k, const char *md5hex, bool sent,
 			  w2c_error *e)
@@ -120,6 +141,9 @@ static w2c_code send_part(struct worker *w, void *conn, unsigned k, const uint8_
 			     j->hs.md5[k], part_sha, part_progress, w };
 	w2c_code rc;
 
+	/* after a hashing pass, a file changed since would only meet BadDigest after the retries */
+	if (!data && (rc = w2c_upload_unchanged(j, e)))
+		return rc;
 	pthread_mutex_lock(&j->lock);
 	snprintf(w->item, sizeof w->item, "parts %u/%u", j->parts_done, j->nparts);
 	pthread_mutex_unlock(&j->lock);

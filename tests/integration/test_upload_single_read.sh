@@ -147,18 +147,22 @@ shrink_during() {
 shrink_during after
 shrink_during first
 
-# --- a byte changed (same size) while uploading: refused before completion, re-run restarts
-mkrand "$T/c.bin" 100
-rc=0
-bg_upload "$T/c.bin" "$B/c.bin" 3 --part-size 5M --parallel 1 --sha256-meta after
-printf 'X' | dd of="$T/c.bin" bs=1 seek=1000 conv=notrunc status=none
-bg_wait || rc=$?
-[ $rc = 4 ] || { cat "$T/bg.err"; fail "changed file: exit $rc, expected 4"; }
-grep -q "$T/c.bin: the file changed while it was uploaded" "$T/bg.err" || fail "unclear: $(cat "$T/bg.err")"
-w2c --json upload "$T/c.bin" "$B/c.bin" "${E[@]}" --verify || { tail "$T/err"; fail "re-run after change"; }
-grep -q "changed since the interrupted upload" "$T/err" || fail "change not detected on re-run"
-check_object "$T/c.bin" "$K/c.bin"
-echo "ok: changed file refused, re-run restarts"
+# --- a byte changed (same size) while uploading: refused (single read: before completion; after a
+# hashing pass: before the next part), re-run restarts
+for m in after first; do
+	mkrand "$T/c.bin" 100
+	rc=0
+	bg_upload "$T/c.bin" "$B/c-$m.bin" 3 --part-size 5M --parallel 1 --sha256-meta $m
+	printf 'X' | dd of="$T/c.bin" bs=1 seek=1000 conv=notrunc status=none
+	bg_wait || rc=$?
+	[ $rc = 4 ] || { cat "$T/bg.err"; fail "$m: changed file: exit $rc, expected 4"; }
+	grep -q "$T/c.bin: the file changed while it was uploaded" "$T/bg.err" ||
+		fail "$m: unclear: $(cat "$T/bg.err")"
+	w2c --json upload "$T/c.bin" "$B/c-$m.bin" "${E[@]}" --verify || { tail "$T/err"; fail "$m: re-run"; }
+	grep -q "changed since the interrupted upload" "$T/err" || fail "$m: change not detected on re-run"
+	check_object "$T/c.bin" "$K/c-$m.bin"
+	echo "ok: $m: changed file refused, re-run restarts"
+done
 
 check_no_secret
 echo "PASS"
