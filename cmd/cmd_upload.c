@@ -16,9 +16,9 @@ static const char help[] =
 	"  file:///DIR/NAME     a local or mounted directory\n"
 	"Files larger than one part go multipart, PARALLEL parts at a time, each with\n"
 	"Content-MD5; the SHA-256 of the file is stored as x-amz-meta-sha256.  The file\n"
-	"is read once unless the metadata must be set at creation (see --sha256-meta).  Every\n"
-	"part's ETag and the final ETag are checked against local MD5s.  A killed run\n"
-	"leaves FILE.w2c-upload-*.json: run the same command again to resume.\n"
+	"is read once unless that metadata must be set at creation (see --sha256-meta).\n"
+	"Every part's ETag and the final ETag are checked against local MD5s.  A killed\n"
+	"run leaves FILE.w2c-upload-*.json: run the same command again to resume.\n"
 	"\n"
 	"Credentials come from the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
 	"[/AWS_SESSION_TOKEN], OS_ACCESS_KEY/OS_SECRET_KEY, HW_ACCESS_KEY/HW_SECRET_KEY,\n"
@@ -44,7 +44,7 @@ static const char help[] =
 	"  --abort               abort the interrupted upload and delete its checkpoint\n"
 	"  --json                final result as JSON on stdout, JSON-lines progress on stderr\n"
 	"\n"
-	"Exit status: 0 ok, 2 usage, 3 verification failed, 4 unreadable file,\n"
+	"Exit status: 0 ok, 2 usage, 3 verification failed, 4 unreadable or changing file,\n"
 	"5 remote/auth/network error, 6 interrupted (re-run to resume).\n";
 
 enum {
