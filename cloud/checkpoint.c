@@ -95,6 +95,14 @@ w2c_code w2c_checkpoint_parse(const char *json, size_t len, w2c_checkpoint *cp, 
 		goto out;
 	}
 	memcpy(cp->sample, json_string_value(v), 65);
+	/* absent in checkpoints of older versions, which all set it at creation */
+	v = json_object_get(root, "sha256_meta");
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "after") &&
+					 strcmp(json_string_value(v), "create")))) {
+		rc = bad(err, "sha256_meta", "\"after\" or \"create\"");
+		goto out;
+	}
+	cp->meta_after = v && !strcmp(json_string_value(v), "after");
 	v = json_object_get(root, "parts");
 	if (!json_is_object(v)) {
 		rc = bad(err, "parts", "an object");
@@ -119,10 +127,11 @@ char *w2c_checkpoint_dump(const w2c_checkpoint *cp)
 		snprintf(num, sizeof num, "%u", i + 1);
 		json_object_set_new(parts, num, json_string(cp->etags[i]));
 	}
-	root = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:s,s:o}", "version", 1, "url", cp->url,
+	root = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:o}", "version", 1, "url", cp->url,
 			 "upload_id", cp->upload_id, "size", (json_int_t)cp->size, "part_size",
 			 (json_int_t)cp->part_size, "mtime_ns", (json_int_t)cp->mtime_ns,
-			 "sample_sha256", cp->sample, "parts", parts);
+			 "sample_sha256", cp->sample, "sha256_meta",
+			 cp->meta_after ? "after" : "create", "parts", parts);
 	if (!root)
 		return NULL;
 	s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

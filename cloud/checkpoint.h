@@ -4,6 +4,7 @@
 
 #include "win2cloud.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct w2c_checkpoint {
@@ -12,6 +13,7 @@ typedef struct w2c_checkpoint {
 	uint64_t size, part_size;
 	int64_t mtime_ns;
 	char sample[65];     /* SHA-256 of the file's first, middle and last MiB */
+	bool meta_after;     /* the SHA-256 metadata is set after completion (single read) */
 	unsigned nparts;
 	char (*etags)[33];   /* [n-1]: MD5 hex of done part n, "" when not done */
 } w2c_checkpoint;

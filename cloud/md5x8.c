@@ -100,44 +100,96 @@ TGT static void blocks(__m256i st[4], const uint8_t *const base[8], uint64_t nbl
 	}
 }
 
-TGT static void md5x8_avx2(const uint8_t *const bufs[8], uint64_t len, uint8_t out[8][16])
+TGT static void load_st(const w2c_md5x8_state *s, __m256i st[4])
 {
-	__m256i st[4] = { _mm256_set1_epi32(0x67452301), _mm256_set1_epi32((int)0xefcdab89),
-			  _mm256_set1_epi32((int)0x98badcfe), _mm256_set1_epi32(0x10325476) };
+	for (int r = 0; r < 4; r++)
+		st[r] = _mm256_loadu_si256((const __m256i *)s->w[r]);
+}
+
+TGT static void store_st(w2c_md5x8_state *s, const __m256i st[4])
+{
+	for (int r = 0; r < 4; r++)
+		_mm256_storeu_si256((__m256i *)s->w[r], st[r]);
+}
+
+static const uint32_t IV[4] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 };
+
+bool w2c_md5x8_begin(w2c_md5x8_state *s)
+{
+	if (!__builtin_cpu_supports("avx2"))
+		return false;
+	for (int r = 0; r < 4; r++)
+		for (int l = 0; l < 8; l++)
+			s->w[r][l] = IV[r];
+	return true;
+}
+
+TGT void w2c_md5x8_update(w2c_md5x8_state *s, const uint8_t *const bufs[8], uint64_t nblocks)
+{
+	__m256i st[4];
+
+	load_st(s, st);
+	blocks(st, bufs, nblocks);
+	store_st(s, st);
+}
+
+void w2c_md5x8_end(w2c_md5x8_state *s, const uint8_t *const rest[8], uint64_t restlen,
+		   uint64_t total, uint8_t out[8][16])
+{
 	uint8_t tail[8][128];
 	const uint8_t *tp[8];
-	uint64_t full = len / 64, rest = len % 64, bits = len * 8;
-	uint64_t tblocks = rest < 56 ? 1 : 2;
+	uint64_t bits = total * 8, tblocks = restlen < 56 ? 1 : 2;
 
-	blocks(st, bufs, full);
 	/* the padded tail is the same shape for every lane: one or two more blocks */
 	for (int l = 0; l < 8; l++) {
 		memset(tail[l], 0, sizeof tail[l]);
-		memcpy(tail[l], bufs[l] + full * 64, rest);
-		tail[l][rest] = 0x80;
+		if (restlen)
+			memcpy(tail[l], rest[l], restlen);
+		tail[l][restlen] = 0x80;
 		for (int k = 0; k < 8; k++)
 			tail[l][tblocks * 64 - 8 + k] = (uint8_t)(bits >> (8 * k));
 		tp[l] = tail[l];
 	}
-	blocks(st, tp, tblocks);
-	uint32_t w[4][8];
-	for (int r = 0; r < 4; r++)
-		_mm256_storeu_si256((__m256i *)w[r], st[r]);
+	w2c_md5x8_update(s, tp, tblocks);
 	for (int l = 0; l < 8; l++)
 		for (int r = 0; r < 4; r++)
 			for (int k = 0; k < 4; k++)
-				out[l][4 * r + k] = (uint8_t)(w[r][l] >> (8 * k));
+				out[l][4 * r + k] = (uint8_t)(s->w[r][l] >> (8 * k));
 }
 
 bool w2c_md5x8(const uint8_t *const bufs[8], uint64_t len, uint8_t out[8][16])
 {
-	if (!__builtin_cpu_supports("avx2"))
+	w2c_md5x8_state s;
+	const uint8_t *rest[8];
+	uint64_t full = len / 64;
+
+	if (!w2c_md5x8_begin(&s))
 		return false;
-	md5x8_avx2(bufs, len, out);
+	w2c_md5x8_update(&s, bufs, full);
+	for (int l = 0; l < 8; l++)
+		rest[l] = bufs[l] + full * 64;
+	w2c_md5x8_end(&s, rest, len % 64, len, out);
 	return true;
 }
 
 #else
+
+bool w2c_md5x8_begin(w2c_md5x8_state *s)
+{
+	(void)s;
+	return false;
+}
+
+void w2c_md5x8_update(w2c_md5x8_state *s, const uint8_t *const bufs[8], uint64_t nblocks)
+{
+	(void)s, (void)bufs, (void)nblocks;
+}
+
+void w2c_md5x8_end(w2c_md5x8_state *s, const uint8_t *const rest[8], uint64_t restlen,
+		   uint64_t total, uint8_t out[8][16])
+{
+	(void)s, (void)rest, (void)restlen, (void)total, (void)out;
+}
 
 bool w2c_md5x8(const uint8_t *const bufs[8], uint64_t len, uint8_t out[8][16])
 {

@@ -198,6 +198,10 @@ static w2c_code send_payload(w2c_s3 *s3, const char *what, const char *bucket, c
 
 	if (!payload)
 		return w2c_set_error(err, W2C_ERR_INTERNAL, "%s: no payload hash", what);
+	if (p->data) {
+		b.kind = W2C_HTTP_BODY_MEMORY;
+		b.data = (const char *)p->data;
+	}
 	b64_md5(p->md5, md5);
 	if (w2c_http_headers_set(h, "Content-MD5", md5))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
@@ -214,6 +218,15 @@ static w2c_code send_payload(w2c_s3 *s3, const char *what, const char *bucket, c
 	return rc;
 }
 
+/* Object headers of a new object: type, storage class, SHA-256 metadata. */
+static bool object_headers(const w2c_s3 *s3, w2c_http_headers *h, const char *storage_class,
+			   const char *sha256_meta)
+{
+	return !w2c_http_headers_add(h, "Content-Type", "application/octet-stream") &&
+	       !(storage_class && w2c_http_headers_add(h, s3->cfg.storage_header, storage_class)) &&
+	       !(sha256_meta && w2c_http_headers_add(h, "x-amz-meta-sha256", sha256_meta));
+}
+
 w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s3_payload *p,
 		    const char *storage_class, const char *sha256_meta, char *etag, w2c_error *err)
 {
@@ -221,13 +234,43 @@ w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s
 	w2c_http_headers h = { 0 };
 	w2c_code rc;
 
-	if (!url || w2c_http_headers_add(&h, "Content-Type", "application/octet-stream") ||
-	    (storage_class && w2c_http_headers_add(&h, s3->cfg.storage_header, storage_class)) ||
-	    (sha256_meta && w2c_http_headers_add(&h, "x-amz-meta-sha256", sha256_meta)))
+	if (!url || !object_headers(s3, &h, storage_class, sha256_meta))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	else
 		rc = send_payload(s3, "put", bucket, key, url, &h, p, etag, err);
 	w2c_http_headers_free(&h);
+	free(url);
+	return rc;
+}
+
+w2c_code w2c_s3_copy_meta(w2c_s3 *s3, const char *bucket, const char *key,
+			  const char *storage_class, const char *sha256_meta, char *etag,
+			  w2c_error *err)
+{
+	char *url = object_url(s3, bucket, key, NULL), *ek = w2c_http_uri_encode(key, true);
+	char *src = ek ? w2c_asprintf("/%s/%s", bucket, ek) : NULL;
+	w2c_http_headers h = { 0 };
+	w2c_http_body b = { .kind = W2C_HTTP_BODY_MEMORY, .data = "", .len = 0 };
+	w2c_http_response r = { 0 };
+	w2c_code rc;
+
+	if (!url || !src || !object_headers(s3, &h, storage_class, sha256_meta) ||
+	    w2c_http_headers_add(&h, "x-amz-copy-source", src) ||
+	    w2c_http_headers_add(&h, "x-amz-metadata-directive", "REPLACE")) {
+		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = perform(s3, "PUT", url, &h, &b, W2C_SHA256_EMPTY, "copy object (set metadata)", NULL,
+		     NULL, &r, err);
+	if (!rc && r.status / 100 != 2)
+		rc = status_error(s3, "copy object (set metadata)", bucket, key, &r, err);
+	if (!rc)
+		rc = w2c_s3_parse_copy(r.body, r.body_len, etag, err);
+out:
+	w2c_http_response_free(&r);
+	w2c_http_headers_free(&h);
+	free(src);
+	free(ek);
 	free(url);
 	return rc;
 }
@@ -242,9 +285,7 @@ w2c_code w2c_s3_mp_init(w2c_s3 *s3, const char *bucket, const char *key, const c
 	w2c_code rc;
 
 	*upload_id = NULL;
-	if (!url || w2c_http_headers_add(&h, "Content-Type", "application/octet-stream") ||
-	    (storage_class && w2c_http_headers_add(&h, s3->cfg.storage_header, storage_class)) ||
-	    (sha256_meta && w2c_http_headers_add(&h, "x-amz-meta-sha256", sha256_meta))) {
+	if (!url || !object_headers(s3, &h, storage_class, sha256_meta)) {
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 		goto out;
 	}

@@ -124,7 +124,9 @@ out:
 	return rc;
 }
 
-w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_error *err)
+/* ETag of a <@root> answer; S3 may answer 200 and then report the failure in an <Error> body. */
+static w2c_code parse_result(const char *xml, size_t len, const char *root, const char *what,
+			     char *etag, w2c_error *err)
 {
 	xmlDocPtr d = parse(xml, len);
 	xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
@@ -132,18 +134,26 @@ w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_erro
 
 	etag[0] = 0;
 	if (named(r, "Error")) {
-		/* S3 may answer 200 and then report the failure in the body */
 		char code[64], msg[256];
 		w2c_s3_parse_error(xml, len, code, msg);
-		rc = w2c_set_error(err, W2C_ERR_REMOTE, "complete multipart upload: %s: %s", code, msg);
-	} else if (!named(r, "CompleteMultipartUploadResult") || !child_text(r, "ETag", etag, 81) ||
-		   !etag[0]) {
-		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				   "complete multipart upload: response has no "
-				   "CompleteMultipartUploadResult/ETag");
+		rc = w2c_set_error(err, W2C_ERR_REMOTE, "%s: %s: %s", what, code, msg);
+	} else if (!named(r, root) || !child_text(r, "ETag", etag, 81) || !etag[0]) {
+		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: response has no %s/ETag", what,
+				   root);
 	}
 	xmlFreeDoc(d);
 	return rc;
+}
+
+w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_error *err)
+{
+	return parse_result(xml, len, "CompleteMultipartUploadResult", "complete multipart upload",
+			    etag, err);
+}
+
+w2c_code w2c_s3_parse_copy(const char *xml, size_t len, char *etag, w2c_error *err)
+{
+	return parse_result(xml, len, "CopyObjectResult", "copy object", etag, err);
 }
 
 void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message[256])

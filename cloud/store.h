@@ -31,6 +31,11 @@ typedef struct w2c_store_ops {
 	w2c_code (*mp_complete)(void *conn, const char *upload_id, const w2c_s3_part *parts,
 				size_t count, char *etag, w2c_error *err);
 	w2c_code (*mp_abort)(void *conn, const char *upload_id, w2c_error *err);
+	/* Give the finished object its SHA-256 metadata (see w2c_s3_copy_meta); NULL when the
+	 * store needs none (file:// hashes the content itself). */
+	w2c_code (*set_meta)(void *conn, const char *storage_class, const char *sha256_meta,
+			     w2c_error *err);
+	uint64_t set_meta_max;  /* largest object set_meta can handle */
 } w2c_store_ops;
 
 /* Shared, read-only during the upload: what a worker needs to open a connection. */

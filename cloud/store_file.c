@@ -114,10 +114,11 @@ static w2c_code copy_payload(const w2c_s3_payload *p, int out, uint64_t dst_off,
 	EVP_DigestInit_ex(m, EVP_md5(), NULL);
 	for (uint64_t done = 0; done < p->len;) {
 		size_t n = p->len - done < bs ? (size_t)(p->len - done) : bs;
-		if ((rc = w2c_pread_full(p->fd, buf, n, p->offset + done, "source file", err)))
+		const char *src = p->data ? (const char *)p->data + done : buf;
+		if (!p->data && (rc = w2c_pread_full(p->fd, buf, n, p->offset + done, "source file", err)))
 			goto out;
-		EVP_DigestUpdate(m, buf, n);
-		ssize_t w = pwrite(out, buf, n, (off_t)(dst_off + done));
+		EVP_DigestUpdate(m, src, n);
+		ssize_t w = pwrite(out, src, n, (off_t)(dst_off + done));
 		if (w != (ssize_t)n) {
 			rc = w2c_set_error(err, W2C_ERR_IO, "%s: write failed: %s", dst,
 					   w < 0 ? strerror(errno) : "short write");
@@ -354,5 +355,5 @@ static w2c_code f_abort(void *conn, const char *id, w2c_error *err)
 }
 
 const w2c_store_ops w2c_store_file_ops = {
-	"file", f_free, f_head, f_put, f_init, f_part, f_list, f_complete, f_abort,
+	"file", f_free, f_head, f_put, f_init, f_part, f_list, f_complete, f_abort, NULL, UINT64_MAX,
 };

@@ -209,6 +209,14 @@ static w2c_code s3_abort(void *conn, const char *id, w2c_error *err)
 	return w2c_s3_mp_abort(c->s3, c->bucket, c->key, id, err);
 }
 
+static w2c_code s3_set_meta(void *conn, const char *sc, const char *sha, w2c_error *err)
+{
+	struct s3conn *c = conn;
+	char etag[81];
+	return w2c_s3_copy_meta(c->s3, c->bucket, c->key, sc, sha, etag, err);
+}
+
 const w2c_store_ops w2c_store_s3_ops = {
 	"s3", s3_free, s3_head, s3_put, s3_init, s3_part, s3_list, s3_complete, s3_abort,
+	s3_set_meta, 5ull << 30, /* S3's limit for CopyObject */
 };

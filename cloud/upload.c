@@ -1,4 +1,4 @@
-/* w2c_upload(): hash once, then single PUT or resumable multipart, then verify. */
+/* w2c_upload(): single PUT or resumable multipart reading the file once, then verify. */
 #include "cloud/upload_int.h"
 #include "common/util.h"
 
@@ -188,14 +188,18 @@ static w2c_code reconcile(w2c_upjob *j, void *conn, w2c_error *err)
 		return rc;
 	for (unsigned k = 0; k < j->nparts; k++) {
 		char want[33];
-		bool ok = false;
+		const char *have = "";
 		w2c_hex(j->hs.md5[k], 16, want);
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = parts[i].number == k + 1 && parts[i].size == w2c_upload_part_len(j, k) &&
-			     !strcmp(parts[i].etag, want);
+		for (size_t i = 0; i < n && !*have; i++)
+			if (parts[i].number == k + 1 && parts[i].size == w2c_upload_part_len(j, k) &&
+			    strlen(parts[i].etag) == 32)
+				have = parts[i].etag;
+		/* without a hashing pass the MD5 is compared when the part is read again */
+		if (j->md5_known && strcmp(have, want))
+			have = "";
 		/* a part sent just before a kill may be there without a checkpoint entry */
-		memcpy(j->cp.etags[k], ok ? want : "", ok ? 33 : 1);
-		kept += ok;
+		memcpy(j->cp.etags[k], have, strlen(have) + 1);
+		kept += *have != 0;
 	}
 	free(parts);
 	w2c_log(j->o->log, W2C_LOG_INFO, "resuming upload %s: %u of %u parts already there",
@@ -206,7 +210,9 @@ static w2c_code reconcile(w2c_upjob *j, void *conn, w2c_error *err)
 static w2c_code start_multipart(w2c_upjob *j, void *conn, w2c_error *err)
 {
 	char *id = NULL;
-	w2c_code rc = j->st.ops->mp_init(conn, j->o->storage_class, j->hs.sha256, &id, err);
+	/* the SHA-256 is known here only after a hashing pass */
+	w2c_code rc = j->st.ops->mp_init(conn, j->o->storage_class, j->md5_known ? j->hs.sha256 : NULL,
+					 &id, err);
 	char sample[65];
 
 	if (rc)
@@ -220,6 +226,7 @@ static w2c_code start_multipart(w2c_upjob *j, void *conn, w2c_error *err)
 	j->cp.mtime_ns = j->mtime_ns;
 	j->cp.nparts = j->nparts;
 	memcpy(j->cp.sample, sample, 65);
+	j->cp.meta_after = !j->md5_known;
 	j->cp.etags = calloc(j->nparts, sizeof *j->cp.etags);
 	if (!j->cp.url || !j->cp.etags)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
@@ -238,7 +245,7 @@ static w2c_code multipart(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_
 	if (!j->cp.upload_id && (rc = start_multipart(j, conn, err)))
 		return rc;
 	snprintf(res->upload_id, sizeof res->upload_id, "%s", j->cp.upload_id);
-	if ((rc = w2c_upload_parts(j, err)))
+	if ((rc = w2c_upload_parts(j, err)) || (rc = w2c_upload_unchanged(j, err)))
 		return rc;
 	parts = calloc(j->nparts, sizeof *parts);
 	if (!parts)
@@ -257,25 +264,49 @@ static w2c_code multipart(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_
 		return w2c_set_error(err, W2C_ERR_VIOLATIONS,
 				     "%s: the final ETag %s is not md5-of-part-md5s %s", j->o->url,
 				     res->etag, want);
+	if (j->cp.meta_after && j->st.ops->set_meta &&
+	    (rc = j->st.ops->set_meta(conn, j->o->storage_class, j->hs.sha256, err))) {
+		w2c_error_prefix(err, "%s is complete but its SHA-256 metadata is not set", j->o->url);
+		return rc;
+	}
 	unlink(j->cp_path);
 	return W2C_OK;
 }
 
+/* One PUT: from the file after a hashing pass, else from one buffer hashed here. */
 static w2c_code single_put(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_error *err)
 {
-	w2c_s3_payload p = { j->fd, 0, j->size, j->hs.md5[0],
+	w2c_s3_payload p = { j->fd, 0, j->size, NULL, j->hs.md5[0],
 			     j->hs.part_sha ? j->hs.part_sha[0] : NULL, NULL, NULL };
+	uint8_t *buf = NULL, md[32];
 	char want[81];
-	w2c_code rc = j->st.ops->put(conn, &p, j->o->storage_class, j->hs.sha256, res->etag, err);
+	w2c_code rc = W2C_OK;
 
+	if (!j->md5_known) {
+		if (!(buf = malloc(j->size ? j->size : 1)))
+			return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+		if ((rc = w2c_upload_read(j->fd, buf, j->size, 0, j->o->file, j->size, err)))
+			goto out;
+		EVP_Digest(buf, j->size, j->hs.md5[0], NULL, EVP_md5(), NULL);
+		EVP_Digest(buf, j->size, md, NULL, EVP_sha256(), NULL);
+		w2c_hex(md, 32, j->hs.sha256);
+		if (j->hs.part_sha)
+			memcpy(j->hs.part_sha[0], j->hs.sha256, 65);
+		p.data = buf;
+		if ((rc = w2c_upload_unchanged(j, err)))
+			goto out;
+	}
+	rc = j->st.ops->put(conn, &p, j->o->storage_class, j->hs.sha256, res->etag, err);
 	if (rc)
-		return rc;
+		goto out;
 	expected_etag(j, want);
 	if (strcmp(res->etag, want))
-		return w2c_set_error(err, W2C_ERR_VIOLATIONS, "%s: the server's ETag %s is not the MD5 %s",
-				     j->o->url, res->etag, want);
+		rc = w2c_set_error(err, W2C_ERR_VIOLATIONS, "%s: the server's ETag %s is not the MD5 %s",
+				   j->o->url, res->etag, want);
 	j->sent = 1;
-	return W2C_OK;
+out:
+	free(buf);
+	return rc;
 }
 
 /* After the upload: storage class always, size/SHA-256/ETag with verify. */
@@ -327,26 +358,47 @@ static w2c_code do_abort(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_e
 	return W2C_OK;
 }
 
-/* Nothing to send when the object already has this file's size and SHA-256. */
-static w2c_code already_there(w2c_upjob *j, void *conn, bool *same, w2c_error *err)
+/*
+ * Whether a hashing pass must run before the upload: an interrupted upload that set the
+ * metadata at creation; an object already there with this size (to compare SHA-256s); or a
+ * multipart S3 upload, unless asked otherwise: setting metadata afterwards means a copy of the
+ * object on the server, dearer than reading the file twice (see win2cloud/upload.h).
+ */
+static w2c_code hash_first(w2c_upjob *j, const w2c_s3_object *obj, bool found, bool *first,
+			   w2c_error *err)
 {
-	w2c_s3_object obj;
-	w2c_code rc = j->st.ops->head(conn, &obj, err);
+	const w2c_store_ops *ops = j->st.ops;
+	w2c_sha256_meta m = j->o->sha256_meta;
 
-	*same = false;
-	if (rc == W2C_ERR_NOT_FOUND)
-		return W2C_OK;
-	if (!rc)
-		*same = obj.size == j->size && !strcmp(obj.sha256, j->hs.sha256);
-	return rc;
+	if (j->cp.upload_id)
+		*first = !j->cp.meta_after;
+	else if (found && obj->size == j->size && obj->sha256[0])
+		*first = true;
+	else if (j->nparts == 1 || !ops->set_meta || m == W2C_SHA256_META_FIRST)
+		*first = m == W2C_SHA256_META_FIRST;
+	else if (m == W2C_SHA256_META_AFTER && j->size > ops->set_meta_max)
+		return w2c_set_error(err, W2C_ERR_USAGE,
+				     "%s: --sha256-meta after: %s sets metadata by copying the object, "
+				     "which is limited to %llu bytes; this file has %llu", j->o->url,
+				     ops->name, (unsigned long long)ops->set_meta_max,
+				     (unsigned long long)j->size);
+	else
+		*first = m == W2C_SHA256_META_AUTO;
+	if (*first && !j->cp.upload_id && m == W2C_SHA256_META_AUTO)
+		w2c_log(j->o->log, W2C_LOG_INFO, "%s: hashing first, so that the SHA-256 metadata is "
+			"set at creation (setting it afterwards copies the object on the server)",
+			j->o->url);
+	return W2C_OK;
 }
 
 static w2c_code run(w2c_upjob *j, w2c_upload_result *res, w2c_error *err)
 {
 	void *conn = NULL;
-	bool same;
+	w2c_s3_object obj;
+	bool found = false, first = false;
 	w2c_code rc;
 
+	memset(&obj, 0, sizeof obj);
 	if ((rc = w2c_store_open(&j->st, j->o, err)) || (rc = open_file(j, err)))
 		return rc;
 	if (!(j->cp_path = checkpoint_path(j->o->file, j->o->url)))
@@ -358,26 +410,34 @@ static w2c_code run(w2c_upjob *j, w2c_upload_result *res, w2c_error *err)
 		rc = do_abort(j, conn, res, err);
 		goto out;
 	}
-	if ((rc = choose_part_size(j, err)) || (rc = check_identity(j, conn, err)))
+	if ((rc = choose_part_size(j, err)) || (rc = check_identity(j, conn, err)) ||
+	    (rc = w2c_hashes_alloc(&j->hs, j->size, j->part_size,
+				   !j->st.s3cfg.unsigned_payload && j->st.target.kind != W2C_TARGET_FILE,
+				   err)))
 		goto out;
-	rc = w2c_upload_hash(j->fd, j->o->file, j->size, j->part_size, j->o->parallel ? j->o->parallel : 4,
-			     !j->st.s3cfg.unsigned_payload && j->st.target.kind != W2C_TARGET_FILE,
-			     j->o->progress, &j->lock, &j->hs, err);
-	if (rc)
-		goto out;
-	memcpy(res->sha256, j->hs.sha256, 65);
 	if (!j->cp.upload_id) {
-		if ((rc = already_there(j, conn, &same, err)))
+		rc = j->st.ops->head(conn, &obj, err);
+		found = !rc;
+		if (rc && rc != W2C_ERR_NOT_FOUND)
 			goto out;
-		if (same) {
-			res->skipped = true;
-			expected_etag(j, res->etag);
-			rc = check_object(j, conn, res, err);
-			goto out;
-		}
+	}
+	if ((rc = hash_first(j, &obj, found, &first, err)))
+		goto out;
+	if (first && (rc = w2c_upload_hash(j->fd, j->o->file, j->size, j->part_size,
+					   j->o->parallel ? j->o->parallel : 4, j->hs.part_sha != NULL,
+					   j->o->progress, &j->lock, &j->hs, err)))
+		goto out;
+	j->md5_known = first;
+	if (found && first && obj.size == j->size && !strcmp(obj.sha256, j->hs.sha256)) {
+		res->skipped = true;
+		memcpy(res->sha256, j->hs.sha256, 65);
+		expected_etag(j, res->etag);
+		rc = check_object(j, conn, res, err);
+		goto out;
 	}
 	rc = j->nparts == 1 && !j->cp.upload_id ? single_put(j, conn, res, err)
 						: multipart(j, conn, res, err);
+	memcpy(res->sha256, j->hs.sha256, 65);
 	if (!rc)
 		rc = check_object(j, conn, res, err);
 out:
@@ -402,6 +462,8 @@ w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_err
 	j.o = &opt;
 	j.fd = -1;
 	pthread_mutex_init(&j.lock, NULL);
+	pthread_mutex_init(&j.sha_lock, NULL);
+	pthread_cond_init(&j.sha_turn, NULL);
 	snprintf(res->url, sizeof res->url, "%s", o->url);
 	rc = run(&j, res, err);
 	res->size = j.size;
@@ -420,6 +482,9 @@ w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_err
 	w2c_store_close(&j.st);
 	if (j.fd >= 0)
 		close(j.fd);
+	EVP_MD_CTX_free(j.sha);
 	pthread_mutex_destroy(&j.lock);
+	pthread_mutex_destroy(&j.sha_lock);
+	pthread_cond_destroy(&j.sha_turn);
 	return rc;
 }

@@ -1,23 +1,27 @@
 /*
- * The hashing pass: one read of the file through a read-only mapping (no
- * copies, no buffers).  One thread feeds the whole-file SHA-256 in order
- * while the others compute part MD5s, eight parts at a time with AVX2
- * (cloud/md5x8.c) where the CPU has it, else one by one with OpenSSL.
+ * The hashing pass run before an upload whose SHA-256 metadata must be known
+ * when the object is created (see w2c_upload_hash).  Reads with pread into
+ * bounded buffers, never through a mapping: a file that shrinks meanwhile
+ * gives an error naming it, not SIGBUS.  One thread feeds the whole-file
+ * SHA-256 in order while the others compute part MD5s, eight parts at a time
+ * with AVX2 (cloud/md5x8.c) where the CPU has it, else one by one.
  */
 #include "cloud/upload_hash.h"
 #include "cloud/md5x8.h"
 #include "common/util.h"
 
-#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)   /* per lane and read */
 
 struct hashjob {
-	const uint8_t *map;
+	int fd;
 	const char *path;
-	uint64_t size, part_size, sha_done;
+	uint64_t size, part_size;
 	unsigned full_groups;    /* groups of 8 equal, full-size parts */
 	bool part_sha;
 	const w2c_progress *prog;
@@ -30,11 +34,31 @@ struct hashjob {
 	w2c_hashes *out;
 };
 
-static void fail(struct hashjob *j, w2c_code rc, const w2c_error *e)
+w2c_code w2c_upload_shrank(int fd, const char *path, uint64_t size, w2c_error *err)
+{
+	struct stat sb;
+	long long now = fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1;
+
+	return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+			     "%s: the file shrank while it was uploaded: expected %llu bytes, found "
+			     "%lld (nothing was completed; re-run when it no longer changes)", path,
+			     (unsigned long long)size, now);
+}
+
+w2c_code w2c_upload_read(int fd, void *buf, size_t n, uint64_t off, const char *path,
+			 uint64_t size, w2c_error *err)
+{
+	w2c_code rc = w2c_pread_full(fd, buf, n, off, path, err);
+
+	/* w2c_pread_full's "truncated" becomes the error that says what happened */
+	return rc == W2C_ERR_INVALID_INPUT ? w2c_upload_shrank(fd, path, size, err) : rc;
+}
+
+static void fail(struct hashjob *j, const w2c_error *e)
 {
 	pthread_mutex_lock(&j->lock);
 	if (!j->rc) {
-		j->rc = rc;
+		j->rc = e->code;
 		j->err = *e;
 	}
 	j->stop = true;
@@ -53,52 +77,134 @@ static void *sha_thread(void *arg)
 {
 	struct hashjob *j = arg;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	const uint64_t chunk = 4u << 20;
-	uint8_t md[32];
+	uint8_t *buf = malloc(4 * CHUNK), md[32];
 	w2c_error e;
 
-	if (!c) {
+	if (!c || !buf) {
 		w2c_set_error(&e, W2C_ERR_NOMEM, "out of memory");
-		fail(j, e.code, &e);
-		return NULL;
+		fail(j, &e);
+		goto out;
 	}
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (uint64_t off = 0; off < j->size && !stopped(j); off += chunk) {
-		uint64_t n = j->size - off < chunk ? j->size - off : chunk;
-		EVP_DigestUpdate(c, j->map + off, n);
+	for (uint64_t off = 0; off < j->size && !stopped(j); off += 4 * CHUNK) {
+		size_t n = j->size - off < 4 * CHUNK ? (size_t)(j->size - off) : 4 * CHUNK;
+		if (w2c_upload_read(j->fd, buf, n, off, j->path, j->size, &e)) {
+			fail(j, &e);
+			break;
+		}
+		EVP_DigestUpdate(c, buf, n);
 		pthread_mutex_lock(j->plock);
 		int stop = w2c_progress_report(j->prog, "hash", NULL, off + n, j->size);
 		pthread_mutex_unlock(j->plock);
 		if (stop) {
 			w2c_set_error(&e, W2C_ERR_INTERRUPTED, "%s: interrupted while hashing", j->path);
-			fail(j, e.code, &e);
+			fail(j, &e);
 		}
 	}
 	EVP_DigestFinal_ex(c, md, NULL);
 	w2c_hex(md, 32, j->out->sha256);
+out:
 	EVP_MD_CTX_free(c);
+	free(buf);
 	return NULL;
 }
 
-static void hash_one(struct hashjob *j, unsigned k, bool md5_done)
+/* Part @k alone, streamed through @buf (CHUNK bytes). */
+static w2c_code hash_one(struct hashjob *j, unsigned k, uint8_t *buf, w2c_error *e)
 {
 	uint64_t off = (uint64_t)k * j->part_size;
 	uint64_t len = j->size - off < j->part_size ? j->size - off : j->part_size;
-	uint8_t s[32];
+	EVP_MD_CTX *m = EVP_MD_CTX_new(), *s = EVP_MD_CTX_new();
+	uint8_t sha[32];
+	w2c_code rc = W2C_OK;
 
-	if (!md5_done)
-		EVP_Digest(j->map + off, len, j->out->md5[k], NULL, EVP_md5(), NULL);
-	if (j->part_sha) {
-		EVP_Digest(j->map + off, len, s, NULL, EVP_sha256(), NULL);
-		w2c_hex(s, 32, j->out->part_sha[k]);
+	if (!m || !s) {
+		rc = w2c_set_error(e, W2C_ERR_NOMEM, "out of memory");
+		goto out;
 	}
+	EVP_DigestInit_ex(m, EVP_md5(), NULL);
+	EVP_DigestInit_ex(s, EVP_sha256(), NULL);
+	for (uint64_t done = 0; done < len && !rc; done += CHUNK) {
+		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		if (!(rc = w2c_upload_read(j->fd, buf, n, off + done, j->path, j->size, e))) {
+			EVP_DigestUpdate(m, buf, n);
+			if (j->part_sha)
+				EVP_DigestUpdate(s, buf, n);
+		}
+	}
+	EVP_DigestFinal_ex(m, j->out->md5[k], NULL);
+	EVP_DigestFinal_ex(s, sha, NULL);
+	if (j->part_sha)
+		w2c_hex(sha, 32, j->out->part_sha[k]);
+out:
+	EVP_MD_CTX_free(m);
+	EVP_MD_CTX_free(s);
+	return rc;
+}
+
+/* Eight full parts from @k0 in lockstep, one CHUNK of each per round. */
+static w2c_code hash_group(struct hashjob *j, unsigned k0, uint8_t *buf, w2c_error *e)
+{
+	w2c_md5x8_state st;
+	EVP_MD_CTX *s[8] = { 0 };
+	const uint8_t *lane[8];
+	w2c_code rc = W2C_OK;
+	uint8_t md[32];
+
+	if (!w2c_md5x8_begin(&st)) {
+		for (int l = 0; l < 8 && !rc; l++)
+			rc = hash_one(j, k0 + (unsigned)l, buf, e);
+		return rc;
+	}
+	for (int l = 0; l < 8; l++) {
+		lane[l] = buf + (size_t)l * CHUNK;
+		if (j->part_sha && (!(s[l] = EVP_MD_CTX_new()) ||
+				    !EVP_DigestInit_ex(s[l], EVP_sha256(), NULL)))
+			rc = w2c_set_error(e, W2C_ERR_NOMEM, "out of memory");
+	}
+	for (uint64_t done = 0; done < j->part_size && !rc; done += CHUNK) {
+		size_t n = j->part_size - done < CHUNK ? (size_t)(j->part_size - done) : CHUNK;
+		for (int l = 0; l < 8 && !rc; l++) {
+			uint64_t off = (uint64_t)(k0 + (unsigned)l) * j->part_size + done;
+			rc = w2c_upload_read(j->fd, (uint8_t *)lane[l], n, off, j->path, j->size, e);
+			if (!rc && s[l])
+				EVP_DigestUpdate(s[l], lane[l], n);
+		}
+		if (rc)
+			break;
+		w2c_md5x8_update(&st, lane, n / 64);
+		if (done + n == j->part_size) {
+			const uint8_t *rest[8];
+			uint8_t out[8][16];
+			for (int l = 0; l < 8; l++)
+				rest[l] = lane[l] + n / 64 * 64;
+			w2c_md5x8_end(&st, rest, n % 64, j->part_size, out);
+			for (int l = 0; l < 8; l++)
+				memcpy(j->out->md5[k0 + (unsigned)l], out[l], 16);
+		}
+	}
+	for (int l = 0; l < 8; l++) {
+		if (s[l] && !rc) {
+			EVP_DigestFinal_ex(s[l], md, NULL);
+			w2c_hex(md, 32, j->out->part_sha[k0 + (unsigned)l]);
+		}
+		EVP_MD_CTX_free(s[l]);
+	}
+	return rc;
 }
 
 static void *md5_thread(void *arg)
 {
 	struct hashjob *j = arg;
 	unsigned items = j->full_groups + (j->out->nparts - j->full_groups * 8);
+	uint8_t *buf = malloc(8 * (size_t)CHUNK);
+	w2c_error e;
 
+	if (!buf) {
+		w2c_set_error(&e, W2C_ERR_NOMEM, "out of memory");
+		fail(j, &e);
+		return NULL;
+	}
 	for (;;) {
 		pthread_mutex_lock(&j->lock);
 		unsigned it = j->next;
@@ -108,22 +214,13 @@ static void *md5_thread(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (stop)
 			break;
-		if (it < j->full_groups) {
-			const uint8_t *b[8];
-			uint8_t out[8][16];
-			unsigned k0 = it * 8;
-			for (int l = 0; l < 8; l++)
-				b[l] = j->map + (uint64_t)(k0 + l) * j->part_size;
-			bool ok = w2c_md5x8(b, j->part_size, out);
-			for (int l = 0; l < 8; l++) {
-				if (ok)
-					memcpy(j->out->md5[k0 + l], out[l], 16);
-				hash_one(j, k0 + l, ok);
-			}
-		} else {
-			hash_one(j, j->full_groups * 8 + (it - j->full_groups), false);
-		}
+		w2c_code rc = it < j->full_groups
+				      ? hash_group(j, it * 8, buf, &e)
+				      : hash_one(j, j->full_groups * 8 + (it - j->full_groups), buf, &e);
+		if (rc)
+			fail(j, &e);
 	}
+	free(buf);
 	return NULL;
 }
 
@@ -134,7 +231,7 @@ void w2c_hashes_free(w2c_hashes *h)
 	memset(h, 0, sizeof *h);
 }
 
-static w2c_code alloc_out(w2c_hashes *out, uint64_t size, uint64_t part_size, bool part_sha,
+w2c_code w2c_hashes_alloc(w2c_hashes *out, uint64_t size, uint64_t part_size, bool part_sha,
 			  w2c_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -152,33 +249,22 @@ w2c_code w2c_upload_hash(int fd, const char *path, uint64_t size, uint64_t part_
 			 unsigned workers, bool part_sha, const w2c_progress *prog,
 			 pthread_mutex_t *lock, w2c_hashes *out, w2c_error *err)
 {
-	static const uint8_t empty[1];
-	struct hashjob j = { .path = path, .size = size, .part_size = part_size,
+	struct hashjob j = { .fd = fd, .path = path, .size = size, .part_size = part_size,
 			     .part_sha = part_sha, .prog = prog, .plock = lock, .out = out };
 	pthread_t sha, md[16];
 	unsigned n = 0;
-	w2c_code rc = alloc_out(out, size, part_size, part_sha, err);
 
-	if (rc)
-		return rc;
-	j.map = empty;
-	if (size) {
-		void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED) {
-			w2c_hashes_free(out);
-			return w2c_set_error(err, W2C_ERR_IO, "%s: cannot map for reading: %s", path,
-					     strerror(errno));
-		}
-		madvise(m, size, MADV_SEQUENTIAL);
-		j.map = m;
-	}
 	j.full_groups = (unsigned)(size / part_size) / 8;
 	pthread_mutex_init(&j.lock, NULL);
 	if (pthread_create(&sha, NULL, sha_thread, &j) != 0) {
 		sha_thread(&j);
 		sha = pthread_self();
 	}
+	/* the SHA-256 thread is the critical path: leave it a core of its own */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	workers = workers > 1 ? workers - 1 : 1;
+	if (cpus > 1 && workers > (unsigned)cpus - 1)
+		workers = (unsigned)cpus - 1;
 	for (; n < workers && n < 16; n++)
 		if (pthread_create(&md[n], NULL, md5_thread, &j) != 0)
 			break;
@@ -188,13 +274,8 @@ w2c_code w2c_upload_hash(int fd, const char *path, uint64_t size, uint64_t part_
 		pthread_join(md[i], NULL);
 	if (!pthread_equal(sha, pthread_self()))
 		pthread_join(sha, NULL);
-	if (size)
-		munmap((void *)j.map, size);
 	pthread_mutex_destroy(&j.lock);
-	if (j.rc) {
-		if (err)
-			*err = j.err;
-		w2c_hashes_free(out);
-	}
+	if (j.rc && err)
+		*err = j.err;
 	return j.rc;
 }

@@ -1,4 +1,4 @@
-/* The hashing pass of an upload (internal to cloud/). */
+/* Hashes of an upload (internal to cloud/). */
 #ifndef W2C_CLOUD_UPLOAD_HASH_H
 #define W2C_CLOUD_UPLOAD_HASH_H
 
@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct w2c_hashes {
@@ -15,15 +16,28 @@ typedef struct w2c_hashes {
 	char sha256[65];        /* whole file, hex */
 } w2c_hashes;
 
+/* Arrays for the parts of @size bytes in @part_size parts (part_sha when asked for). */
+w2c_code w2c_hashes_alloc(w2c_hashes *h, uint64_t size, uint64_t part_size, bool part_sha,
+			  w2c_error *err);
+void w2c_hashes_free(w2c_hashes *h);
+
 /*
- * Read @path (@fd, @size bytes) once with @workers threads holding one part
- * buffer each: the whole-file SHA-256 is fed in part order, part MD5s (and
- * SHA-256s when @part_sha) are computed in parallel.  Progress "hash" goes to
- * @prog, called with @lock held.
+ * The separate hashing pass, for uploads whose SHA-256 must be known before
+ * the object is created: read @path (@fd, @size bytes) with @workers threads
+ * holding bounded buffers: the whole-file SHA-256 fed in order, part MD5s (and
+ * SHA-256s when @part_sha) in parallel, into @out (from w2c_hashes_alloc).
+ * Progress "hash" goes to @prog, called with @lock held.
  */
 w2c_code w2c_upload_hash(int fd, const char *path, uint64_t size, uint64_t part_size,
 			 unsigned workers, bool part_sha, const w2c_progress *prog,
 			 pthread_mutex_t *lock, w2c_hashes *out, w2c_error *err);
-void w2c_hashes_free(w2c_hashes *h);
+
+/* pread @n bytes at @off of the @size-byte file @path; a file that ends early is an error
+ * naming the file with the expected and the found size. */
+w2c_code w2c_upload_read(int fd, void *buf, size_t n, uint64_t off, const char *path,
+			 uint64_t size, w2c_error *err);
+
+/* The error for a file found shorter than @size bytes. */
+w2c_code w2c_upload_shrank(int fd, const char *path, uint64_t size, w2c_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cloud/store.h"
 #include "cloud/upload_hash.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
 
 typedef struct w2c_upjob {
@@ -16,6 +17,12 @@ typedef struct w2c_upjob {
 	int64_t mtime_ns;
 	unsigned nparts;
 	w2c_hashes hs;
+	bool md5_known;          /* the hashing pass ran: parts go from the file with hs.md5 */
+	EVP_MD_CTX *sha;         /* single read: the whole-file SHA-256, fed in part order */
+	pthread_mutex_t sha_lock;
+	pthread_cond_t sha_turn;
+	unsigned sha_next;       /* the part whose bytes the SHA-256 takes next */
+	bool sha_stop;           /* a worker failed: nobody waits for a turn any more */
 	w2c_checkpoint cp;       /* valid when cp.upload_id is set */
 	char *cp_path;
 	pthread_mutex_t lock;    /* guards everything below and progress reports */
@@ -33,6 +40,8 @@ typedef struct w2c_upjob {
 w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
 /* Rewrite the checkpoint file atomically (call with j->lock held or single-threaded). */
 w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
+/* An error naming the file when its size or mtime differ from when the upload began. */
+w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err);
 /* Length of part index @k. */
 uint64_t w2c_upload_part_len(const w2c_upjob *j, unsigned k);
 

@@ -15,9 +15,10 @@ static const char help[] =
 	"  s3://BUCKET/KEY      any S3 endpoint given with --endpoint\n"
 	"  file:///DIR/NAME     a local or mounted directory\n"
 	"Files larger than one part go multipart, PARALLEL parts at a time, each with\n"
-	"Content-MD5; the SHA-256 of the file is stored as x-amz-meta-sha256.  Every\n"
-	"part's ETag and the final ETag are checked against local MD5s.  A killed run\n"
-	"leaves FILE.w2c-upload-*.json: run the same command again to resume.\n"
+	"Content-MD5; the SHA-256 of the file is stored as x-amz-meta-sha256.  The file\n"
+	"is read once unless that metadata must be set at creation (see --sha256-meta).\n"
+	"Every part's ETag and the final ETag are checked against local MD5s.  A killed\n"
+	"run leaves FILE.w2c-upload-*.json: run the same command again to resume.\n"
 	"\n"
 	"Credentials come from the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
 	"[/AWS_SESSION_TOKEN], OS_ACCESS_KEY/OS_SECRET_KEY, HW_ACCESS_KEY/HW_SECRET_KEY,\n"
@@ -35,16 +36,20 @@ static const char help[] =
 	"  --parallel N          parts in flight (default 4; memory = part size x N)\n"
 	"  --storage-class C     default STANDARD; checked after the upload\n"
 	"  --retries N           retries per request on network errors, 5xx, 429 (default 6)\n"
+	"  --sha256-meta WHEN    first: hash the file before the upload, metadata at\n"
+	"                        creation (two reads); after: one read, metadata by a\n"
+	"                        server-side copy onto itself (<= 5 GiB); auto (default):\n"
+	"                        first for multipart S3/OBS, one read otherwise\n"
 	"  --verify              HEAD the object: size, SHA-256 metadata and ETag must match\n"
 	"  --abort               abort the interrupted upload and delete its checkpoint\n"
 	"  --json                final result as JSON on stdout, JSON-lines progress on stderr\n"
 	"\n"
-	"Exit status: 0 ok, 2 usage, 3 verification failed, 4 unreadable file,\n"
+	"Exit status: 0 ok, 2 usage, 3 verification failed, 4 unreadable or changing file,\n"
 	"5 remote/auth/network error, 6 interrupted (re-run to resume).\n";
 
 enum {
 	OPT_ENDPOINT = 0x2000, OPT_REGION, OPT_PROFILE, OPT_CA, OPT_VHOST, OPT_SIGN, OPT_UNSIGNED,
-	OPT_PART, OPT_PARALLEL, OPT_CLASS, OPT_VERIFY, OPT_ABORT, OPT_RETRIES,
+	OPT_PART, OPT_PARALLEL, OPT_CLASS, OPT_VERIFY, OPT_ABORT, OPT_RETRIES, OPT_META,
 };
 
 static const struct option longopts[] = {
@@ -58,6 +63,7 @@ static const struct option longopts[] = {
 	{ "part-size", required_argument, NULL, OPT_PART },
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "storage-class", required_argument, NULL, OPT_CLASS },
+	{ "sha256-meta", required_argument, NULL, OPT_META },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "abort", no_argument, NULL, OPT_ABORT },
@@ -169,6 +175,15 @@ int cmd_upload(int argc, char **argv, w2c_cli *cli)
 		case OPT_CLASS: o.storage_class = optarg; break;
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_ABORT: o.abort = true; break;
+		case OPT_META:
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "first") || !strcmp(optarg, "after"))
+				o.sha256_meta = optarg[0] == 'a' ? (optarg[1] == 'u' ? W2C_SHA256_META_AUTO
+										     : W2C_SHA256_META_AFTER)
+								 : W2C_SHA256_META_FIRST;
+			else
+				return cli_usage_error(cli, "upload", "--sha256-meta '%s': expected auto, "
+							 "first or after", optarg);
+			break;
 		case OPT_PART:
 			if (!parse_size(optarg, &o.part_size))
 				return cli_usage_error(cli, "upload", "--part-size '%s': expected bytes "

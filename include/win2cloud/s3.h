@@ -82,10 +82,12 @@ typedef struct w2c_s3_object {
 w2c_code w2c_s3_head(w2c_s3 *s3, const char *bucket, const char *key, w2c_s3_object *obj,
 		     w2c_error *err);
 
-/** A body to send: @len bytes of @fd from @offset, with its MD5 (and SHA-256 or NULL). */
+/** A body to send: @len bytes of @data, or (when @data is NULL) of @fd from @offset, with its
+ *  MD5 (and SHA-256 or NULL). */
 typedef struct w2c_s3_payload {
 	int fd;
 	uint64_t offset, len;
+	const uint8_t *data;       /**< the bytes in memory, or NULL to read them from @fd */
 	const uint8_t *md5;        /**< 16 bytes, sent as Content-MD5 */
 	const char *sha256_hex;    /**< required unless the config says unsigned_payload */
 	w2c_http_progress_fn progress;
@@ -95,6 +97,15 @@ typedef struct w2c_s3_payload {
 /** PUT a whole object (<= 5 GiB) with x-amz-meta-sha256 = @sha256_meta. ETag into @etag (81 bytes). */
 w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s3_payload *p,
 		    const char *storage_class, const char *sha256_meta, char *etag, w2c_error *err);
+
+/**
+ * Replace the object's metadata by copying it onto itself (x-amz-metadata-directive: REPLACE)
+ * with x-amz-meta-sha256 = @sha256_meta and @storage_class; the ETag of the copy into @etag.
+ * S3 refuses copies of objects over 5 GiB in one request.
+ */
+w2c_code w2c_s3_copy_meta(w2c_s3 *s3, const char *bucket, const char *key,
+			  const char *storage_class, const char *sha256_meta, char *etag,
+			  w2c_error *err);
 
 /** Start a multipart upload; *@upload_id is allocated. */
 w2c_code w2c_s3_mp_init(w2c_s3 *s3, const char *bucket, const char *key, const char *storage_class,
@@ -153,6 +164,8 @@ w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_erro
 w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err);
 /** Text of child @name of an <Error> body into @out (size @n), "" when absent. */
 void w2c_s3_parse_error_field(const char *xml, size_t len, const char *name, char *out, size_t n);
+/** ETag of a CopyObjectResult; an <Error> body in a 200 answer is an error. */
+w2c_code w2c_s3_parse_copy(const char *xml, size_t len, char *etag, w2c_error *err);
 /** Code and Message of an <Error> body ("" when absent). */
 void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message[256]);
 

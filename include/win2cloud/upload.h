@@ -4,24 +4,33 @@
  * a directory (file:///DIR/KEY).
  *
  * How it works:
- *  1. One hashing pass over the file computes the SHA-256 of the whole file
- *     and the MD5 of every part (and each part's SHA-256 when the payload is
- *     signed), in parallel.
- *  2. The object is created with x-amz-meta-sha256 = that SHA-256 and the
- *     storage class (default STANDARD).  Files of one part are PUT once;
- *     larger files go multipart, @parallel parts at a time, each with
- *     Content-MD5 (the server refuses bytes that differ from what was
- *     hashed, so a file changed between the passes cannot slip through).
+ *  1. The file is read once: each worker preads a part into its buffer
+ *     (memory = part size x parallel), computes the part's MD5 (and SHA-256
+ *     when the payload is signed) from those bytes, feeds the whole-file
+ *     SHA-256 in part order, and sends the buffer with Content-MD5.  Files of
+ *     one part are PUT once with x-amz-meta-sha256 and the storage class.
+ *  2. A multipart object gets its storage class at creation; its
+ *     x-amz-meta-sha256 is known only after the last part.  S3 can change
+ *     metadata afterwards only by copying the object onto itself
+ *     (x-amz-metadata-directive REPLACE), which copies every byte on the
+ *     server (AWS; Swift s3api even orphans the old segments) and is limited
+ *     to 5 GiB.  So by default (sha256_meta AUTO) a multipart S3/OBS upload
+ *     runs a hashing pass first and sets the metadata at creation: the file
+ *     is read twice, nothing is copied.  sha256_meta AFTER forces the single
+ *     read and the copy; file:// needs no metadata and always reads once.
  *  3. Every part's ETag must equal its MD5 and the final ETag must equal
  *     md5(md5_1 .. md5_N)-N; then HEAD checks size, storage class and, with
  *     verify, the SHA-256 metadata and ETag.
  *  4. A checkpoint FILE.w2c-upload-<id>.json (beside the file, or in
- *     $W2C_STATE_DIR when set) holds the upload id, part size, done parts
- *     and the file's identity (size, mtime, a sample hash); it is rewritten
- *     atomically after every part.  A re-run lists the parts on the server
- *     and sends only what is missing; a changed file aborts the old upload
- *     and starts over.  A finished upload whose object has the same size and
- *     SHA-256 is not sent again.
+ *     $W2C_STATE_DIR when set) holds the upload id, part size, done parts,
+ *     when the metadata is set, and the file's identity (size, mtime, a
+ *     sample hash); it is rewritten atomically after every part.  A re-run
+ *     lists the parts on the server, reads every part again (the SHA-256
+ *     needs them in order) and sends only those the server lacks or has
+ *     with another MD5; a changed file aborts the old upload and starts
+ *     over.  A finished upload whose object has the same size and SHA-256
+ *     is not sent again (the file is hashed to compare).
+ *  A file that shrinks or changes while it is read is an error naming it.
  */
 #ifndef WIN2CLOUD_UPLOAD_H
 #define WIN2CLOUD_UPLOAD_H
@@ -40,6 +49,13 @@ extern "C" {
 #define W2C_UPLOAD_MAX_PARTS 10000u
 #define W2C_UPLOAD_DEFAULT_PART (8ull << 20)
 
+/** When the object gets its x-amz-meta-sha256 (see above). */
+typedef enum w2c_sha256_meta {
+	W2C_SHA256_META_AUTO = 0,  /**< the cheapest for the store: FIRST for multipart S3/OBS */
+	W2C_SHA256_META_FIRST,     /**< hashing pass first, metadata at creation (two reads) */
+	W2C_SHA256_META_AFTER,     /**< single read, metadata by a copy after completion */
+} w2c_sha256_meta;
+
 typedef struct w2c_upload_options {
 	const char *file;
 	const char *url;              /**< obs://B/K, s3://B/K or file:///DIR/KEY */
@@ -54,6 +70,7 @@ typedef struct w2c_upload_options {
 	uint64_t part_size;           /**< 0 = max(8 MiB, ceil(size/1000)) rounded up to 1 MiB */
 	unsigned parallel;            /**< parts in flight, default 4 */
 	const char *storage_class;    /**< default "STANDARD" */
+	w2c_sha256_meta sha256_meta;  /**< default AUTO */
 	bool verify;                  /**< HEAD the object and compare size, SHA-256 metadata, ETag */
 	bool abort;                   /**< abort the checkpointed upload and delete the checkpoint */
 	int max_retries;              /**< per request; 0 = default (6) */

@@ -3,7 +3,7 @@
 # server, same part size and parallelism, in the same run.  Not part of ctest.
 #
 # Usage: tests/bench/upload_vs_awscli.sh [BUILD_DIR]   (env: BENCH_MIB=2048, BENCH_PART_MIB=8,
-#        BENCH_PARALLEL=4, BENCH_ROUNDS=2)
+#        BENCH_PARALLEL=4, BENCH_ROUNDS=3, BENCH_W2C_ARGS="--sha256-meta after" for extra options)
 # Prints per-run wall time, MiB/s and client CPU seconds (user+sys of the client process only,
 # from /usr/bin/time), then the ratios: throughput win2cloud/awscli and CPU-per-GiB win2cloud/awscli.
 set -euo pipefail
@@ -11,17 +11,19 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
 W2C=$build/win2cloud
-MIB=${BENCH_MIB:-2048} PART=${BENCH_PART_MIB:-8} PAR=${BENCH_PARALLEL:-4} ROUNDS=${BENCH_ROUNDS:-2}
+MIB=${BENCH_MIB:-2048} PART=${BENCH_PART_MIB:-8} PAR=${BENCH_PARALLEL:-4} ROUNDS=${BENCH_ROUNDS:-3}
+read -r -a XARGS <<<"${BENCH_W2C_ARGS:-}"
 export W2C_S3_PORT=${W2C_S3_PORT:-18080}
 export W2C_SWIFT_STATE=${W2C_SWIFT_STATE:-/tmp/w2c-bench-swift-$(id -u)}
 [ -x "$W2C" ] || { echo "build first: $W2C missing" >&2; exit 1; }
 [ -x /usr/bin/aws ] || { echo "awscli (Debian) missing: apt-get install awscli" >&2; exit 1; }
 
 "$here/tests/services/swift.sh" start
-trap '"$here/tests/services/swift.sh" stop; rm -rf "$T"' EXIT
+trap '"$here/tests/services/swift.sh" stop-clean; rm -rf "$T"' EXIT
 . "$W2C_SWIFT_STATE/s3.env"
 export AWS_ACCESS_KEY_ID=$W2C_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$W2C_S3_SECRET AWS_DEFAULT_REGION=us-east-1
 T=$(mktemp -d /tmp/w2c-bench.XXXXXX)
+P=bench/$(date +%s)-$$ # fresh keys: an object left by an earlier run would make win2cloud skip the upload
 F=$T/bench.bin
 echo "bench: making a ${MIB} MiB random file"
 openssl enc -aes-128-ctr -nosalt -pass pass:bench -in <(head -c $((MIB * 1048576)) /dev/zero) -out "$F" 2>/dev/null
@@ -48,12 +50,12 @@ run() { # name cmd... -> "wall cpu"
 
 declare -a W_WALL W_CPU A_WALL A_CPU
 for r in $(seq "$ROUNDS"); do
-	read -r wall cpu < <(run w2c "$W2C" -q upload "$F" "s3://$W2C_S3_BUCKET/bench/w2c-$r.bin" \
-		--endpoint "$W2C_S3_ENDPOINT" --part-size ${PART}M --parallel "$PAR")
+	read -r wall cpu < <(run w2c "$W2C" -q upload "$F" "s3://$W2C_S3_BUCKET/$P/w2c-$r.bin" \
+		--endpoint "$W2C_S3_ENDPOINT" --part-size ${PART}M --parallel "$PAR" ${XARGS[@]+"${XARGS[@]}"})
 	W_WALL+=("$wall"); W_CPU+=("$cpu")
 	echo "round $r win2cloud: ${wall} s wall, ${cpu} s CPU"
 	read -r wall cpu < <(run aws /usr/bin/aws --endpoint-url "$W2C_S3_ENDPOINT" s3 cp --only-show-errors \
-		"$F" "s3://$W2C_S3_BUCKET/bench/aws-$r.bin")
+		"$F" "s3://$W2C_S3_BUCKET/$P/aws-$r.bin")
 	A_WALL+=("$wall"); A_CPU+=("$cpu")
 	echo "round $r awscli:    ${wall} s wall, ${cpu} s CPU"
 done

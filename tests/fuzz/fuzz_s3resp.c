@@ -1,5 +1,5 @@
 /* Fuzz the parsers of untrusted upload inputs: S3 XML responses (initiate, list parts,
- * complete, error, bucket location) and the JSON resume checkpoint. */
+ * complete, copy, error, bucket location) and the JSON resume checkpoint. */
 #include "cloud/checkpoint.h"
 #include "win2cloud/s3.h"
 
@@ -24,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	free(parts);
 	if (!w2c_s3_parse_complete(s, size, etag, NULL) && strlen(etag) > 80)
+		abort();
+	if (!w2c_s3_parse_copy(s, size, etag, NULL) && strlen(etag) > 80)
 		abort();
 	w2c_s3_parse_error(s, size, code, msg);
 	if (!w2c_s3_parse_location(s, size, region, NULL) && strlen(region) > 63)

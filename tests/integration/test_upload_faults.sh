@@ -3,6 +3,8 @@
 # resource-lock: swift
 # Faults on a real Swift s3api: the proxy server stopped mid-upload and restarted (retries, then
 # success), and a part corrupted in transit by a fault-injecting proxy (BadDigest, resent).
+# Both with the single read (--sha256-meta after): parts are resent from the worker's buffer; the
+# hashing-first path (auto on Swift) sends from the file and is covered by the other upload tests.
 . "$(dirname "$0")/upload_lib.sh"
 B=s3://$W2C_S3_BUCKET/faults-$RUN_ID
 SWIFT_SH=$W2C_SRC/tests/services/swift.sh
@@ -11,7 +13,7 @@ FPORT=$(( ${W2C_S3_PORT:-18080} + 10 ))
 # --- server gone mid-upload, back 3 s later
 mkrand "$T/a.bin" 200
 "$W2C" -v --json upload "$T/a.bin" "$B/a.bin" --endpoint "$W2C_S3_ENDPOINT" --part-size 5M \
-	--parallel 2 --retries 12 --verify >"$T/a.out" 2>"$T/a.err" &
+	--parallel 2 --retries 12 --sha256-meta after --verify >"$T/a.out" 2>"$T/a.err" &
 pid=$!
 for i in $(seq 300); do
 	f=$(ls "$T"/a.bin.w2c-upload-*.json 2>/dev/null | head -1 || true)
@@ -37,7 +39,8 @@ ppid=$!
 trap 'kill $ppid 2>/dev/null || true; rm -rf "$T"' EXIT
 for i in $(seq 50); do [ -s "$T/proxy.pid" ] && break; sleep 0.1; done
 mkrand "$T/c.bin" 30
-w2c --json upload "$T/c.bin" "$B/c.bin" --endpoint "http://127.0.0.1:$FPORT" --part-size 5M --verify ||
+w2c --json upload "$T/c.bin" "$B/c.bin" --endpoint "http://127.0.0.1:$FPORT" --part-size 5M \
+	--sha256-meta after --verify ||
 	{ tail -5 "$T/err"; fail "upload through the corrupting proxy"; }
 grep -q "partNumber=3.* corrupted" "$T/proxy.log" || fail "the proxy corrupted nothing: $(cat "$T/proxy.log")"
 grep -q "upload part 3 .*HTTP 400; retry" "$T/err" || fail "no BadDigest retry of part 3 logged"

@@ -8,25 +8,13 @@ E=(--endpoint "$W2C_S3_ENDPOINT")
 B=s3://$W2C_S3_BUCKET/resume-$RUN_ID
 MIB=${W2C_UPLOAD_TEST_MIB:-1024}
 
-parts_done() { # checkpoint glob -> number of parts recorded
-	local f
-	f=$(ls "$1".w2c-upload-*.json 2>/dev/null | head -1)
-	[ -n "$f" ] || { echo 0; return; }
-	/usr/bin/python3 -c "import json,sys
-try: print(len(json.load(open(sys.argv[1]))['parts']))
-except Exception: print(0)" "$f"
-}
 # start_and_kill FILE URL MIN_PARTS ARGS... : run in the background, kill -9 after MIN_PARTS parts
 start_and_kill() {
-	local file=$1 url=$2 min=$3 pid i
+	local file=$1 url=$2 min=$3 pid
 	shift 3
 	"$W2C" -vv upload "$file" "$url" "${E[@]}" "$@" >>"$ALL_OUT" 2>&1 &
 	pid=$!
-	for i in $(seq 1500); do
-		[ "$(parts_done "$file")" -ge "$min" ] && break
-		kill -0 $pid 2>/dev/null || fail "upload of $file ended before it could be killed"
-		sleep 0.1
-	done
+	wait_parts "$file" "$min" $pid
 	kill -9 $pid
 	wait $pid 2>/dev/null || true
 	[ "$(parts_done "$file")" -ge "$min" ] || fail "no checkpoint with $min parts"

@@ -46,3 +46,20 @@ check_no_secret() {
 	fi
 	echo "ok: secret absent from $(wc -l <"$ALL_OUT") lines of output"
 }
+parts_done() { # FILE -> number of parts its checkpoint records
+	local f
+	f=$(ls "$1".w2c-upload-*.json 2>/dev/null | head -1)
+	[ -n "$f" ] || { echo 0; return; }
+	/usr/bin/python3 -c "import json,sys
+try: print(len(json.load(open(sys.argv[1]))['parts']))
+except Exception: print(0)" "$f"
+}
+wait_parts() { # FILE MIN_PARTS PID : wait until the checkpoint of FILE records MIN_PARTS parts
+	local i
+	for i in $(seq 1500); do
+		[ "$(parts_done "$1")" -ge "$2" ] && return 0
+		kill -0 "$3" 2>/dev/null || fail "upload of $1 ended before $2 parts"
+		sleep 0.1
+	done
+	fail "no checkpoint of $1 with $2 parts after 150 s"
+}

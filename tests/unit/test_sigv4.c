@@ -182,6 +182,14 @@ static void test_parsers(void **state)
 	assert_string_equal(msg, "One or more");
 	w2c_s3_parse_error("", 0, code, msg);
 	assert_string_equal(code, "");
+
+	/* CopyObject answers 200 with either a result or an error */
+	const char *co = "<CopyObjectResult><LastModified>2026-11-29T11:07:48.000Z</LastModified>"
+			 "<ETag>&quot;6bd3-25&quot;</ETag></CopyObjectResult>";
+	assert_int_equal(w2c_s3_parse_copy(co, strlen(co), etag, &err), W2C_OK);
+	assert_string_equal(etag, "6bd3-25");
+	assert_int_equal(w2c_s3_parse_copy(eb, strlen(eb), etag, &err), W2C_ERR_REMOTE);
+	assert_int_equal(w2c_s3_parse_copy(cp, strlen(cp), etag, &err), W2C_ERR_INVALID_INPUT);
 }
 
 /* GetBucketLocation answers (S3 and OBS native) and the region an error names. */
