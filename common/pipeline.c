@@ -126,6 +126,9 @@ static w2c_code take_opts(struct pctx *c, w2c_pipeline_stage *st, yaml_node_t *m
 		snprintf(where, sizeof where, "stages[%zu].%s.%s", idx, st->verb, k ? k : "?");
 		if (!k || !option_word(k))
 			return perr(c, kn, where, "expected an option name of a-z, 0-9 and '-' (the long option without '--')");
+		for (size_t j = 0; j < st->n_opts; j++)
+			if (!strcmp(st->opts[j].key, k))
+				return perr(c, kn, where, "given twice in this stage (use a list to repeat an option)");
 		if (secret_key(k))
 			return perr(c, kn, where, "secrets do not belong in a pipeline file; set them in the "
 				    "environment or a mode-0600 file (see the stage's --help)");
@@ -188,7 +191,10 @@ static w2c_code take_root(struct pctx *c, w2c_pipeline *p, yaml_node_t *root)
 		yaml_node_t *vn = yaml_document_get_node(c->doc, q->value);
 		const char *k = scalar(kn);
 		w2c_code rc;
-		if (k && !strcmp(k, "source"))
+		if (k && ((!strcmp(k, "source") && p->source) || (!strcmp(k, "workdir") && p->workdir) ||
+			  (!strcmp(k, "stages") && p->stages)))
+			rc = perr(c, kn, k, "given twice (YAML keys are unique)");
+		else if (k && !strcmp(k, "source"))
 			rc = take_string(c, vn, "source", &p->source);
 		else if (k && !strcmp(k, "workdir"))
 			rc = take_string(c, vn, "workdir", &p->workdir);

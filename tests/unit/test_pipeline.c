@@ -122,6 +122,9 @@ static void test_parse_errors(void **s)
 	parse_fails("source: a.iso\nstages:\n  - check: { x: [ [1] ] }\n", "list of strings");
 	parse_fails("source: a.iso\nstages:\n  - upload:\n      secret-key: abc\n", "p.yaml:4: stages[0].upload.secret-key: secrets");
 	parse_fails("source: a.iso\nstages:\n  - check: { admin-password: x }\n", "secrets do not belong");
+	parse_fails("source: a.iso\nstages:\n  - check:\nstages:\n  - check:\n", "p.yaml:4: stages: given twice");
+	parse_fails("source: a.iso\nsource: b.iso\nstages:\n  - check:\n", "p.yaml:2: source: given twice");
+	parse_fails("source: a.iso\nstages:\n  - check: { profile: otc, profile: x }\n", "given twice in this stage");
 	/* a path to a secret is fine */
 	w2c_pipeline *p = parse_ok("source: a.iso\nstages:\n  - check: { admin-password-file: pw, disk: d }\n");
 	w2c_pipeline_free(p);
