@@ -43,7 +43,15 @@ struct run {
 	bool dirty; /* a stage (would have) run: every later one runs too */
 	char exe[PATH_MAX];
 	json_t *report; /* --json: array of stage results */
+	bool failed_alone; /* an error of run itself was reported (with --json: its own document) */
 };
+
+/* An error of run itself (not of a stage): reported once, as every command reports errors. */
+static int run_fail(struct run *r, const w2c_error *err)
+{
+	r->failed_alone = true;
+	return cli_fail(r->cli, err);
+}
 
 static char *quoted_line(char **argv)
 {
@@ -224,7 +232,7 @@ static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *s
 		return 0;
 	}
 	if (w2c_pipeline_state_forget_from(st, i, &err))
-		return cli_fail(r->cli, &err);
+		return run_fail(r, &err);
 	announce(r, i, p->n_stages, step, "running");
 	rc = spawn_stage(r, step, &result);
 	report(r, i, step, rc ? "failed" : "done", rc, result);
@@ -236,7 +244,7 @@ static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *s
 		return rc;
 	}
 	if (w2c_pipeline_state_record(st, i, step, &err))
-		return cli_fail(r->cli, &err);
+		return run_fail(r, &err);
 	return 0;
 }
 
@@ -281,7 +289,7 @@ static int absolute_workdir(struct run *r, w2c_pipeline *p)
 	free(p->workdir);
 	p->workdir = abs;
 	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
-		return cli_fail(r->cli, &err);
+		return run_fail(r, &err);
 	if (realpath(p->workdir, real)) {
 		char *canon = w2c_strdup(real);
 		if (canon) {
@@ -300,11 +308,11 @@ static int run_all(struct run *r, const w2c_pipeline *p)
 	int rc = 0;
 
 	if (access(p->workdir, F_OK) == 0 && w2c_pipeline_state_load(p->workdir, &st, &err))
-		return cli_fail(r->cli, &err);
+		return run_fail(r, &err);
 	for (size_t i = 0; i < p->n_stages && !rc; i++) {
 		w2c_pipeline_step step;
 		if (w2c_pipeline_step_make(p, i, &cur, &step, &err)) {
-			rc = cli_fail(r->cli, &err);
+			rc = run_fail(r, &err);
 			break;
 		}
 		rc = run_stage(r, p, st, i, &step);
@@ -351,7 +359,9 @@ int cmd_run(int argc, char **argv, w2c_cli *cli)
 	if (cli->json)
 		r.report = json_array();
 	rc = run_all(&r, p);
-	if (cli->json)
+	if (cli->json && r.failed_alone)
+		json_decref(r.report);
+	else if (cli->json)
 		cli_print_json(json_pack("{s:b,s:s,s:s,s:i,s:o}", "ok", rc == 0, "pipeline", argv[optind],
 					 "workdir", p->workdir, "exit", rc, "stages", r.report));
 	else if (!rc && !cli->quiet)
