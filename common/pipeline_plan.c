@@ -1,8 +1,8 @@
 /* Pipeline stages into command lines, and the state file that lets a re-run skip them. */
 #include "win2cloud/pipeline.h"
 #include "common/util.h"
+#include "win2cloud/verify.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,22 +140,23 @@ static char *default_output(const w2c_pipeline *p, const char *verb)
 	return w2c_asprintf("%s/%.*s-%s.iso", p->workdir, (int)n, base, verb);
 }
 
-/* The SHA-256 that build/inject wrote beside @iso, for the IMS tag without a second read. */
+/* The SHA-256 that build/inject wrote beside @iso (sha256sum format, naming @iso), for the
+ * IMS tag without a second read of the image; NULL when there is none that fits. */
 static char *sidecar_sha256(const char *iso)
 {
-	char *path = w2c_asprintf("%s.sha256", iso), *data = NULL, *hex = NULL;
+	char *path = w2c_asprintf("%s.sha256", iso), *data = NULL, *name = NULL, hex[65];
+	const char *base = strrchr(iso, '/');
+	bool ok = false;
 	size_t len;
 	w2c_error e;
-	if (path && !w2c_read_file(path, 4096, &data, &len, &e) && len >= 64) {
-		size_t i = 0;
-		while (i < 64 && isxdigit((unsigned char)data[i]))
-			i++;
-		if (i == 64 && (len == 64 || isspace((unsigned char)data[64])))
-			hex = w2c_strndup(data, 64);
-	}
+	base = base ? base + 1 : iso;
+	if (path && !w2c_read_file(path, 4096, &data, &len, &e) &&
+	    !w2c_sha256sum_parse(data, len, path, hex, &name, &e))
+		ok = !strcmp(name, base) || !strcmp(name, iso);
+	free(name);
 	free(data);
 	free(path);
-	return hex;
+	return ok ? w2c_strdup(hex) : NULL;
 }
 
 static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *cur,

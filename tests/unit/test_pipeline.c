@@ -90,6 +90,32 @@ static void test_wire_glance_and_output(void **s)
 	w2c_pipeline_free(p);
 }
 
+static void test_register_takes_sidecar_sha256(void **s)
+{
+	(void)s;
+	char dir[] = "/tmp/w2c-pipe-XXXXXX", y[512], f[128];
+	const char *hex = "64313b5fc3410ac79506c94b6e8d2166ef499800e396cd98d87004e10b34eec4";
+	assert_non_null(mkdtemp(dir));
+	snprintf(y, sizeof y, "source: s.iso\nworkdir: %s\nstages:\n  - inject: { drivers: d }\n"
+		 "  - upload: { to: \"obs://b/k.iso\" }\n  - register: { cloud: otc, name: n }\n", dir);
+	w2c_pipeline *p = parse_ok(y);
+	snprintf(f, sizeof f, "%s/s-inject.iso.sha256", dir);
+	FILE *o = fopen(f, "w");
+	assert_non_null(o);
+	fprintf(o, "%s  s-inject.iso\n", hex);
+	fclose(o);
+	assert_non_null(strstr(plan(p), "register --iso obs://b/k.iso --sha256 64313b5fc3410ac79506c94b6e8d2166ef499800e396cd98d87004e10b34eec4 --cloud otc"));
+	/* a .sha256 naming another file is not taken */
+	o = fopen(f, "w");
+	assert_non_null(o);
+	fprintf(o, "%s  other.iso\n", hex);
+	fclose(o);
+	assert_null(strstr(plan(p), "--sha256"));
+	unlink(f);
+	rmdir(dir);
+	w2c_pipeline_free(p);
+}
+
 static void test_wire_errors(void **s)
 {
 	(void)s;
@@ -209,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_wire),
 		cmocka_unit_test(test_wire_glance_and_output),
+		cmocka_unit_test(test_register_takes_sidecar_sha256),
 		cmocka_unit_test(test_wire_errors),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_state),
