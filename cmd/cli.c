@@ -56,6 +56,15 @@ void cli_print_json(json_t *doc)
 	json_decref(doc);
 }
 
+void cli_event(json_t *ev)
+{
+	if (!ev)
+		return;
+	json_dumpf(ev, stderr, JSON_COMPACT);
+	fputc('\n', stderr);
+	json_decref(ev);
+}
+
 void cli_notice(w2c_cli *cli, const char *fmt, ...)
 {
 	char msg[1024];
@@ -68,10 +77,7 @@ void cli_notice(w2c_cli *cli, const char *fmt, ...)
 	va_end(ap);
 	cli_progress_end(cli);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s,s:s}", "event", "notice", "message", msg);
-		json_dumpf(o, stderr, JSON_COMPACT);
-		fputc('\n', stderr);
-		json_decref(o);
+		cli_event(json_pack("{s:s,s:s}", "event", "notice", "message", msg));
 	} else {
 		fprintf(stderr, "win2cloud: %s\n", msg);
 	}

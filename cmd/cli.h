@@ -31,6 +31,8 @@ int cli_usage_error(w2c_cli *cli, const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Print a JSON value on stdout (indented, one document) and free it. */
 void cli_print_json(json_t *doc);
+/* One JSON-lines event on stderr (--json); takes the reference. */
+void cli_event(json_t *ev);
 /* Notice on stderr unless quiet (or a JSON event with --json). */
 void cli_notice(w2c_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Finish a progress bar line if one is showing. */

@@ -83,11 +83,8 @@ static void announce(struct run *r, size_t i, size_t n, const w2c_pipeline_step 
 {
 	char *line = quoted_line(step->argv);
 	if (r->cli->json) {
-		json_t *ev = json_pack("{s:s,s:I,s:s,s:s,s:s}", "event", "stage", "index", (json_int_t)i + 1,
-				       "verb", step->argv[0], "status", what, "command", line ? line : "");
-		json_dumpf(ev, stderr, JSON_COMPACT);
-		fputc('\n', stderr);
-		json_decref(ev);
+		cli_event(json_pack("{s:s,s:I,s:s,s:s,s:s}", "event", "stage", "index", (json_int_t)i + 1,
+				    "verb", step->argv[0], "status", what, "command", line ? line : ""));
 	} else if (!r->cli->quiet) {
 		fprintf(stderr, "[%zu/%zu] %s: win2cloud %s\n", i + 1, n, what, line ? line : step->argv[0]);
 	}
