@@ -15,54 +15,53 @@ static void *grow(void *arr, size_t n, size_t size)
 	return realloc(arr, (n + 1) * size);
 }
 
+/* @fmt formatted into a new string (messages are cut at 1 KiB). */
+static char *vformat(const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	return w2c_strdup(msg);
+}
+
 void vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const char *field,
 		const char *fmt, ...)
 {
 	w2c_verify_finding *f = grow(c->r->findings, c->r->n_findings, sizeof *f);
-	char msg[1024];
 	va_list ap;
 
-	if (!f) {
-		c->oom = true;
-		return;
-	}
-	c->r->findings = f;
+	if (f)
+		c->r->findings = f;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	char *msg = vformat(fmt, ap);
 	va_end(ap);
-	f = &f[c->r->n_findings];
-	f->check = check;
-	f->file = w2c_strdup(file ? file : "");
-	f->field = w2c_strdup(field ? field : "");
-	f->message = w2c_strdup(msg);
-	if (!f->file || !f->field || !f->message) {
-		free(f->file);
-		free(f->field);
-		free(f->message);
+	char *fi = w2c_strdup(file ? file : ""), *fd = w2c_strdup(field ? field : "");
+	if (!f || !msg || !fi || !fd) {
+		free(msg);
+		free(fi);
+		free(fd);
 		c->oom = true;
 		return;
 	}
-	c->r->n_findings++;
+	f[c->r->n_findings++] = (w2c_verify_finding){ .check = check, .file = fi, .field = fd,
+						     .message = msg };
 }
 
 void vr_note(vctx *c, const char *fmt, ...)
 {
 	char **n = grow(c->r->notes, c->r->n_notes, sizeof *n);
-	char msg[1024];
 	va_list ap;
 
-	if (!n) {
+	if (n)
+		c->r->notes = n;
+	va_start(ap, fmt);
+	char *msg = vformat(fmt, ap);
+	va_end(ap);
+	if (!n || !msg) {
+		free(msg);
 		c->oom = true;
 		return;
 	}
-	c->r->notes = n;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (!(n[c->r->n_notes] = w2c_strdup(msg)))
-		c->oom = true;
-	else
-		c->r->n_notes++;
+	n[c->r->n_notes++] = msg;
 }
 
 void vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char *detail)

@@ -148,19 +148,17 @@ static void check_image(vctx *c)
 			   (unsigned long long)blocks * W2C_SECTOR);
 }
 
-/* WIM header fields (wimlib's wim_header_disk): image count at 0x2C, boot index at 0x78. */
+/* 0 when there is no boot.wim, -1 when it is no WIM, else 1 with its header. */
 static int boot_index(w2c_media *m, w2c_node *root, uint32_t *idx, uint32_t *count)
 {
-	uint8_t h[0x80];
-	size_t got = 0;
 	w2c_node *n = root ? w2c_tree_lookup(root, BOOT_WIM) : NULL;
+	vr_wimhdr h;
 	if (!n || n->is_dir)
 		return 0;
-	if (w2c_media_read(m, n, 0, h, sizeof h, &got, NULL) || got < sizeof h ||
-	    memcmp(h, "MSWIM\0\0\0", 8))
+	if (!vr_read_wimhdr(m, n, &h) || !h.has_boot_index)
 		return -1;
-	*count = w2c_le32(h + 0x2C);
-	*idx = w2c_le32(h + 0x78);
+	*count = h.images;
+	*idx = h.boot_index;
 	return 1;
 }
 

@@ -48,6 +48,16 @@ w2c_code vr_check_names(vctx *c, w2c_error *err);
 w2c_code vr_check_checksum(vctx *c, w2c_error *err);
 /* A source WIM >= 4 GiB split into NAME.swm... by build: allowed when consistent. */
 w2c_code vr_allow_split(vctx *c, w2c_error *err);
+/* WIM header fields verify looks at (wimlib's wim_header_disk). */
+typedef struct vr_wimhdr {
+	uint8_t guid[16];    /* 0x18: one GUID for every part of a split set */
+	unsigned part, total;/* 0x28, 0x2A */
+	uint32_t images;     /* 0x2C */
+	uint32_t boot_index; /* 0x78 */
+	bool has_boot_index; /* the file holds the header up to 0x80 */
+} vr_wimhdr;
+/* False when @n is no file, unreadable or not a WIM up to 0x30 (verify_split.c). */
+bool vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h);
 /* sources/boot.wim keeps a boot index (verify_catalog.c). */
 void vr_check_bootwim(vctx *c);
 /* The driver manifest of @m's tree: its paths as intended edits (verify_tree.c). */

@@ -19,12 +19,15 @@ typedef struct ns_tree {
 	size_t missing;    /* names of the other tree this one lacks */
 } ns_tree;
 
-static void open_ns(vctx *c, enum w2c_namespace ns, const char *name, ns_tree *t)
+/* The output is already open in one name space (c->out): only the others are read again. */
+static void open_ns(vctx *c, enum w2c_namespace ns, enum w2c_fs fs, const char *name, ns_tree *t)
 {
 	w2c_media_options mo = { .ns = ns, .skip_wims = true, .log = c->o->log };
 	w2c_error e2;
 	t->name = name;
-	if (w2c_media_open(c->iso, &mo, &t->m, &e2))
+	if (w2c_media_tree_fs(c->out) == fs)
+		t->m = c->out;
+	else if (w2c_media_open(c->iso, &mo, &t->m, &e2))
 		vr_finding(c, W2C_VERIFY_NAMES, c->iso, name, "%s: the %s tree cannot be read: %s", c->iso,
 			   name, e2.message);
 }
@@ -150,11 +153,11 @@ w2c_code vr_check_names(vctx *c, w2c_error *err)
 		return W2C_OK;
 	}
 	if (fs & W2C_FS_JOLIET)
-		open_ns(c, W2C_NS_JOLIET, "Joliet", &j);
+		open_ns(c, W2C_NS_JOLIET, W2C_FS_JOLIET, "Joliet", &j);
 	if (fs & W2C_FS_UDF)
-		open_ns(c, W2C_NS_UDF, "UDF", &u);
+		open_ns(c, W2C_NS_UDF, W2C_FS_UDF, "UDF", &u);
 	if (fs & W2C_FS_ISO9660)
-		open_ns(c, W2C_NS_ISO9660, "ISO 9660", &i9);
+		open_ns(c, W2C_NS_ISO9660, W2C_FS_ISO9660, "ISO 9660", &i9);
 	c->r->namespaces = (j.m ? W2C_FS_JOLIET : 0) | (u.m ? W2C_FS_UDF : 0) | (i9.m ? W2C_FS_ISO9660 : 0);
 	for (ns_tree *t = &j; t; t = t == &j ? &u : NULL) {
 		if (!t->m)
@@ -173,8 +176,8 @@ w2c_code vr_check_names(vctx *c, w2c_error *err)
 	}
 	if (j.m && i9.m)
 		check_iso_in_joliet(c, i9.m, j.m);
-	w2c_media_free(j.m);
-	w2c_media_free(u.m);
-	w2c_media_free(i9.m);
+	for (ns_tree *t[] = { &j, &u, &i9 }, **p = t; p < t + 3; p++)
+		if ((*p)->m != c->out)
+			w2c_media_free((*p)->m);
 	return W2C_OK;
 }

@@ -11,24 +11,19 @@
 #define MAX_PARTS 999
 #define WHY_SPLIT "split WIM (build --large-files split)"
 
-/* WIM header fields (wimlib's wim_header_disk). */
-typedef struct wimhdr {
-	uint8_t guid[16];    /* 0x18: one GUID for every part of a split set */
-	unsigned part, total;/* 0x28, 0x2A */
-	uint32_t images;     /* 0x2C */
-} wimhdr;
-
-static bool read_hdr(w2c_media *m, const w2c_node *n, wimhdr *h)
+bool vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h)
 {
-	uint8_t b[0x30];
+	uint8_t b[0x80];
 	size_t got = 0;
-	if (!n || n->is_dir || w2c_media_read(m, n, 0, b, sizeof b, &got, NULL) || got < sizeof b ||
+	if (!n || n->is_dir || w2c_media_read(m, n, 0, b, sizeof b, &got, NULL) || got < 0x30 ||
 	    memcmp(b, "MSWIM\0\0\0", 8))
 		return false;
 	memcpy(h->guid, b + 0x18, 16);
 	h->part = w2c_le16(b + 0x28);
 	h->total = w2c_le16(b + 0x2A);
 	h->images = w2c_le32(b + 0x2C);
+	h->has_boot_index = got >= sizeof b;
+	h->boot_index = h->has_boot_index ? w2c_le32(b + 0x78) : 0;
 	return true;
 }
 
@@ -38,15 +33,15 @@ static char *part_path(const char *stem, unsigned k)
 }
 
 /* Check parts 1..N of @stem against @src's header; a message on the first problem. */
-static bool parts_ok(vctx *c, const char *stem, const wimhdr *src, unsigned *n, char *why,
+static bool parts_ok(vctx *c, const char *stem, const vr_wimhdr *src, unsigned *n, char *why,
 		     size_t whylen)
 {
 	w2c_node *root = w2c_media_root(c->out);
-	wimhdr first = { 0 }, h;
+	vr_wimhdr first = { 0 }, h;
 	unsigned total = 1; /* known once part 1 is read */
 	for (unsigned k = 1; k <= total; k++) {
 		char *p = part_path(stem, k);
-		bool ok = p && read_hdr(c->out, w2c_tree_lookup(root, p), &h);
+		bool ok = p && vr_read_wimhdr(c->out, w2c_tree_lookup(root, p), &h);
 		if (!ok)
 			snprintf(why, whylen, "%s is missing or no WIM part", p ? p : stem);
 		else if (k == 1 && (h.total < 1 || h.total > MAX_PARTS || h.images != src->images))
@@ -92,7 +87,7 @@ static w2c_code allow_parts(vctx *c, const char *path, const char *stem, unsigne
 static w2c_code check_one(vctx *c, const w2c_node *s)
 {
 	char *path = w2c_node_path(s), *dot = path ? strrchr(path, '.') : NULL, *first = NULL;
-	wimhdr src;
+	vr_wimhdr src;
 	unsigned n = 0;
 	char why[512];
 	w2c_code rc = path ? W2C_OK : W2C_ERR_NOMEM;
@@ -102,7 +97,7 @@ static w2c_code check_one(vctx *c, const w2c_node *s)
 		first = part_path(path, 1);
 		if (first && w2c_tree_lookup(w2c_media_root(c->out), first)) {
 			char *orig = w2c_node_path(s);
-			if (!orig || !read_hdr(c->src, s, &src))
+			if (!orig || !vr_read_wimhdr(c->src, s, &src))
 				rc = orig ? W2C_OK : W2C_ERR_NOMEM;
 			else if (parts_ok(c, path, &src, &n, why, sizeof why))
 				rc = allow_parts(c, orig, path, n);

@@ -189,15 +189,12 @@ static void walk_added(vctx *c, const w2c_node *o)
 {
 	for (size_t i = 0; i < o->n_children; i++) {
 		const w2c_node *oc = o->children[i];
-		if (oc->user) {
-			if (oc->is_dir)
-				walk_added(c, oc);
-			continue;
-		}
 		if (oc->is_dir) {
 			walk_added(c, oc);
 			continue;
 		}
+		if (oc->user) /* matched a file of SRC */
+			continue;
 		char *path = w2c_node_path(oc);
 		if (path)
 			vr_change(c, W2C_CHANGE_ADDED, path, NULL);
