@@ -243,62 +243,65 @@ w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s
 	return rc;
 }
 
+/* The empty-bodied request that creates an object (copy, initiate): @h plus the object
+ * headers; @r holds the 2xx answer. */
+static w2c_code create_request(w2c_s3 *s3, const char *method, const char *bucket, const char *key,
+			       const char *query, w2c_http_headers *h, const char *storage_class,
+			       const char *sha256_meta, const char *what, w2c_http_response *r,
+			       w2c_error *err)
+{
+	char *url = object_url(s3, bucket, key, query);
+	w2c_http_body b = { .kind = W2C_HTTP_BODY_MEMORY, .data = "", .len = 0 };
+	w2c_code rc;
+
+	if (!url || !object_headers(s3, h, storage_class, sha256_meta)) {
+		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	} else {
+		rc = perform(s3, method, url, h, &b, W2C_SHA256_EMPTY, what, NULL, NULL, r, err);
+		if (!rc && r->status / 100 != 2)
+			rc = status_error(s3, what, bucket, key, r, err);
+	}
+	free(url);
+	return rc;
+}
+
 w2c_code w2c_s3_copy_meta(w2c_s3 *s3, const char *bucket, const char *key,
 			  const char *storage_class, const char *sha256_meta, char *etag,
 			  w2c_error *err)
 {
-	char *url = object_url(s3, bucket, key, NULL), *ek = w2c_http_uri_encode(key, true);
+	char *ek = w2c_http_uri_encode(key, true);
 	char *src = ek ? w2c_asprintf("/%s/%s", bucket, ek) : NULL;
 	w2c_http_headers h = { 0 };
-	w2c_http_body b = { .kind = W2C_HTTP_BODY_MEMORY, .data = "", .len = 0 };
 	w2c_http_response r = { 0 };
 	w2c_code rc;
 
-	if (!url || !src || !object_headers(s3, &h, storage_class, sha256_meta) ||
-	    w2c_http_headers_add(&h, "x-amz-copy-source", src) ||
-	    w2c_http_headers_add(&h, "x-amz-metadata-directive", "REPLACE")) {
+	if (!src || w2c_http_headers_add(&h, "x-amz-copy-source", src) ||
+	    w2c_http_headers_add(&h, "x-amz-metadata-directive", "REPLACE"))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = perform(s3, "PUT", url, &h, &b, W2C_SHA256_EMPTY, "copy object (set metadata)", NULL,
-		     NULL, &r, err);
-	if (!rc && r.status / 100 != 2)
-		rc = status_error(s3, "copy object (set metadata)", bucket, key, &r, err);
-	if (!rc)
+	else if (!(rc = create_request(s3, "PUT", bucket, key, NULL, &h, storage_class, sha256_meta,
+				       "copy object (set metadata)", &r, err)))
 		rc = w2c_s3_parse_copy(r.body, r.body_len, etag, err);
-out:
 	w2c_http_response_free(&r);
 	w2c_http_headers_free(&h);
 	free(src);
 	free(ek);
-	free(url);
 	return rc;
 }
 
 w2c_code w2c_s3_mp_init(w2c_s3 *s3, const char *bucket, const char *key, const char *storage_class,
 			const char *sha256_meta, char **upload_id, w2c_error *err)
 {
-	char *url = object_url(s3, bucket, key, "uploads=");
 	w2c_http_headers h = { 0 };
-	w2c_http_body b = { .kind = W2C_HTTP_BODY_MEMORY, .data = "", .len = 0 };
 	w2c_http_response r = { 0 };
 	w2c_code rc;
 
 	*upload_id = NULL;
-	if (!url || !object_headers(s3, &h, storage_class, sha256_meta)) {
-		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = perform(s3, "POST", url, &h, &b, W2C_SHA256_EMPTY, "initiate multipart upload", NULL,
-		     NULL, &r, err);
-	if (!rc && r.status / 100 != 2)
-		rc = status_error(s3, "initiate multipart upload", bucket, key, &r, err);
+	rc = create_request(s3, "POST", bucket, key, "uploads=", &h, storage_class, sha256_meta,
+			    "initiate multipart upload", &r, err);
 	if (!rc)
 		rc = w2c_s3_parse_initiate(r.body, r.body_len, upload_id, err);
-out:
 	w2c_http_response_free(&r);
 	w2c_http_headers_free(&h);
-	free(url);
 	return rc;
 }
 

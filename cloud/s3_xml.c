@@ -29,10 +29,9 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
-/* Text of child @name into @out (size @n), quotes around ETags removed. */
-static bool child_text(xmlNodePtr parent, const char *name, char *out, size_t n)
+/* Text of element @c into @out (size @n), quotes around ETags removed. */
+static bool node_text(xmlNodePtr c, char *out, size_t n)
 {
-	xmlNodePtr c = child(parent, name);
 	xmlChar *t;
 
 	out[0] = 0;
@@ -50,6 +49,11 @@ static bool child_text(xmlNodePtr parent, const char *name, char *out, size_t n)
 	out[l] = 0;
 	xmlFree(t);
 	return true;
+}
+
+static bool child_text(xmlNodePtr parent, const char *name, char *out, size_t n)
+{
+	return node_text(child(parent, name), out, n);
 }
 
 static bool to_u64(const char *s, uint64_t *v)
@@ -169,18 +173,6 @@ void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message
 	xmlFreeDoc(d);
 }
 
-/* Text of the root element, whatever its name, into @out (size @n). */
-static bool root_text(xmlNodePtr r, char *out, size_t n)
-{
-	xmlChar *t = r ? xmlNodeGetContent(r) : NULL;
-	out[0] = 0;
-	if (!t)
-		return r != NULL;
-	snprintf(out, n, "%s", (const char *)t);
-	xmlFree(t);
-	return true;
-}
-
 w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err)
 {
 	xmlDocPtr d = parse(xml, len);
@@ -189,7 +181,7 @@ w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c
 
 	region[0] = 0;
 	/* S3 answers LocationConstraint, OBS's native API Location */
-	if ((!named(r, "LocationConstraint") && !named(r, "Location")) || !root_text(r, region, 64))
+	if ((!named(r, "LocationConstraint") && !named(r, "Location")) || !node_text(r, region, 64))
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				   "bucket location: response is no LocationConstraint or Location element");
 	else if (strspn(region, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=

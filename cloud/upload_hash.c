@@ -114,28 +114,31 @@ static w2c_code hash_one(struct hashjob *j, unsigned k, uint8_t *buf, w2c_error 
 {
 	uint64_t off = (uint64_t)k * j->part_size;
 	uint64_t len = j->size - off < j->part_size ? j->size - off : j->part_size;
-	EVP_MD_CTX *m = EVP_MD_CTX_new(), *s = EVP_MD_CTX_new();
+	/* the part's SHA-256 only when the requests sign their payload */
+	EVP_MD_CTX *m = EVP_MD_CTX_new(), *s = j->part_sha ? EVP_MD_CTX_new() : NULL;
 	uint8_t sha[32];
 	w2c_code rc = W2C_OK;
 
-	if (!m || !s) {
+	if (!m || (j->part_sha && !s)) {
 		rc = w2c_set_error(e, W2C_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	EVP_DigestInit_ex(m, EVP_md5(), NULL);
-	EVP_DigestInit_ex(s, EVP_sha256(), NULL);
+	if (s)
+		EVP_DigestInit_ex(s, EVP_sha256(), NULL);
 	for (uint64_t done = 0; done < len && !rc; done += CHUNK) {
 		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
 		if (!(rc = w2c_upload_read(j->fd, buf, n, off + done, j->path, j->size, e))) {
 			EVP_DigestUpdate(m, buf, n);
-			if (j->part_sha)
+			if (s)
 				EVP_DigestUpdate(s, buf, n);
 		}
 	}
 	EVP_DigestFinal_ex(m, j->out->md5[k], NULL);
-	EVP_DigestFinal_ex(s, sha, NULL);
-	if (j->part_sha)
+	if (s) {
+		EVP_DigestFinal_ex(s, sha, NULL);
 		w2c_hex(sha, 32, j->out->part_sha[k]);
+	}
 out:
 	EVP_MD_CTX_free(m);
 	EVP_MD_CTX_free(s);

@@ -176,10 +176,12 @@ int cmd_upload(int argc, char **argv, w2c_cli *cli)
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_ABORT: o.abort = true; break;
 		case OPT_META:
-			if (!strcmp(optarg, "auto") || !strcmp(optarg, "first") || !strcmp(optarg, "after"))
-				o.sha256_meta = optarg[0] == 'a' ? (optarg[1] == 'u' ? W2C_SHA256_META_AUTO
-										     : W2C_SHA256_META_AFTER)
-								 : W2C_SHA256_META_FIRST;
+			if (!strcmp(optarg, "auto"))
+				o.sha256_meta = W2C_SHA256_META_AUTO;
+			else if (!strcmp(optarg, "first"))
+				o.sha256_meta = W2C_SHA256_META_FIRST;
+			else if (!strcmp(optarg, "after"))
+				o.sha256_meta = W2C_SHA256_META_AFTER;
 			else
 				return cli_usage_error(cli, "upload", "--sha256-meta '%s': expected auto, "
 							 "first or after", optarg);

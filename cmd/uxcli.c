@@ -53,6 +53,8 @@ w2c_code ux_load_secrets(ux_args *a, w2c_error *err)
 		a->password = w2c_strdup(buf);
 		OPENSSL_cleanse(buf, sizeof buf);
 	}
+	if ((a->pw_env || a->pw_stdin) && !a->password)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	if (a->key_file && (rc = read_secret_file(a->key_file, "product key", &a->product_key, err)))
 		return rc;
 	a->o.admin_password = a->password;
