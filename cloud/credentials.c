@@ -236,6 +236,16 @@ static const struct env_set env_sets[] = {
 	{ "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN" },
 };
 
+bool w2c_credentials_in_env(void)
+{
+	for (size_t i = 0; i < sizeof env_sets / sizeof env_sets[0]; i++) {
+		const char *ak = getenv(env_sets[i].ak), *sk = getenv(env_sets[i].sk);
+		if ((ak && *ak) || (sk && *sk))
+			return true;
+	}
+	return getenv("W2C_PROFILE") && *getenv("W2C_PROFILE");
+}
+
 /* 1 = found, 0 = none set, error code otherwise. */
 static int from_env(w2c_credentials *out, w2c_error *err)
 {

@@ -5,6 +5,7 @@
  * passes here is what `upload` and `register` will see.
  */
 #include "win2cloud/check.h"
+#include "win2cloud/credentials.h"
 #include "win2cloud/s3.h"
 #include "cloud/store.h"
 #include "common/util.h"
@@ -13,19 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const cred_vars[] = { "AWS_ACCESS_KEY_ID", "OS_ACCESS_KEY", "HW_ACCESS_KEY",
-					 "HUAWEICLOUD_SDK_AK", "AWS_SECRET_ACCESS_KEY",
-					 "OS_SECRET_KEY", "HW_SECRET_KEY", "HUAWEICLOUD_SDK_SK",
-					 "W2C_PROFILE" };
-
 /* Whether the user gave credentials at all: without, the checks are skipped, not failed. */
 static bool creds_given(const w2c_check_options *o)
 {
 	if (o->cred_profile)
 		return true;
-	for (size_t i = 0; i < sizeof cred_vars / sizeof cred_vars[0]; i++)
-		if (getenv(cred_vars[i]) && *getenv(cred_vars[i]))
-			return true;
+	if (w2c_credentials_in_env())
+		return true;
 	char *def = o->credentials_file ? NULL : w2c_credentials_default_path();
 	bool file = access(o->credentials_file ? o->credentials_file : def ? def : "", F_OK) == 0;
 	free(def);

@@ -25,6 +25,8 @@
 
 #include "win2cloud.h"
 
+#include <stdbool.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,9 @@ typedef struct w2c_profile {
 
 /** Default credentials file path (newly allocated), see above. */
 char *w2c_credentials_default_path(void);
+/** Whether any credential variable we read (an access or secret key of any of the
+ *  ecosystems' sets, or W2C_PROFILE) is set: the environment offers credentials. */
+bool w2c_credentials_in_env(void);
 
 /**
  * Load profile @name (NULL = "default") from @path (NULL = default path).
