@@ -359,7 +359,7 @@ static void free_burn_source(struct burn_source *bs, bool cancel)
 }
 
 static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_options *o,
-			    uint64_t extra, w2c_build_result *res, w2c_error *err)
+			    w2c_build_result *res, w2c_error *err)
 {
 	IsoImage *img = NULL;
 	IsoWriteOpts *wo = NULL;
@@ -381,7 +381,7 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 		rc = w2c_build_lerr(err, r, "prepare image", out);
 	/* the exact size is known once libisofs has laid the image out */
 	if (!rc)
-		rc = check_space(out, (uint64_t)bs->get_size(bs) + extra, err);
+		rc = check_space(out, (uint64_t)bs->get_size(bs), err);
 	if (!rc)
 		rc = w2c_outfile_open(&of, out, 0644, err);
 	if (!rc)
@@ -431,8 +431,8 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	if (!rc)
 		rc = w2c_split_large(m, out, o, &split, res, err);
 	if (!rc)
-		rc = write_image(m, out, o, 0, res, err);
-	w2c_split_undo(m, &split);
+		rc = write_image(m, out, o, res, err);
+	w2c_split_undo(&split);
 	if (!rc)
 		rc = write_sha256(out, res, err);
 	return rc;

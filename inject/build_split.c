@@ -3,11 +3,11 @@
  * NAME.swm, NAME2.swm, ... (wimlib_split), which Windows Setup installs from.
  *
  * wimlib opens WIMs by path only, so a WIM inside the source image is staged
- * to an unnamed scratch file (O_TMPFILE, streamed 4 MiB at a time) that
- * wimlib opens as /proc/self/fd/N.  The parts wimlib writes are named; they
- * are unlinked as soon as we hold them open (the image writer reads them
- * through /proc/self/fd/N too).  A killed build therefore leaves files behind only while
- * wimlib is writing the parts (the next build sweeps them), and an
+ * (copy_file_range) to a scratch file in a private directory, unlinked once
+ * wimlib has it open.  The parts wimlib writes there are unlinked as soon as
+ * we hold them open (the image writer reads them through /proc/self/fd/N).
+ * A killed build therefore leaves files behind only while the WIM is staged
+ * or wimlib is writing the parts (the next build sweeps them), and an
  * interrupted or failed one none at all.
  * The tree is edited for the build and put back afterwards.
  */
@@ -362,9 +362,8 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	return rc;
 }
 
-void w2c_split_undo(w2c_media *m, w2c_split *s)
+void w2c_split_undo(w2c_split *s)
 {
-	(void)m;
 	for (size_t i = 0; i < s->n_jobs; i++) {
 		struct w2c_split_job *j = &s->jobs[i];
 		for (size_t k = 0; k < j->n_parts; k++) {
