@@ -94,13 +94,20 @@ static void sweep_stale(const char *base)
 		closedir(d);
 }
 
-/* The output's directory when it has room for the image and the scratch files, else $TMPDIR. */
-static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_t need,
-			    uint64_t image, char **dir, w2c_error *err)
+/* Where scratch files may go: --tmpdir or the output's directory, then
+ * $TMPDIR.  Returns what the caller frees once done with cand[0]. */
+static char *scratch_candidates(const char *out, const w2c_build_options *o, const char *cand[2])
 {
-	char *tmp = w2c_strdup(out);
-	const char *cand[2] = { o->tmpdir ? o->tmpdir : tmp ? dirname(tmp) : NULL,
-				getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp" };
+	char *tmp = o->tmpdir ? NULL : w2c_strdup(out);
+	cand[0] = o->tmpdir ? o->tmpdir : tmp ? dirname(tmp) : NULL;
+	cand[1] = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+	return tmp;
+}
+
+/* The first candidate when it has room for the image and the scratch files, else the second. */
+static w2c_code scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
+			    w2c_error *err)
+{
 	uint64_t avail[2] = { 0, 0 };
 
 	*dir = NULL;
@@ -118,7 +125,6 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 				   (unsigned long long)(need >> 20), cand[0] ? cand[0] : "?",
 				   (unsigned long long)(avail[0] >> 20), (unsigned long long)(image >> 20),
 				   cand[1], (unsigned long long)(avail[1] >> 20));
-	free(tmp);
 	return rc;
 }
 
@@ -323,24 +329,26 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	struct collect k = { .o = o };
 	struct split_ctx c = { m, o, res, err, NULL };
 	uint64_t nf = 0, nd = 0, bytes = 0;
-	char *dir = NULL;
+	const char *cand[2];
+	char *dir = NULL, *tmp = scratch_candidates(out, o, cand);
 	w2c_code rc = W2C_OK;
 
 	memset(s, 0, sizeof *s);
-	char *tmp = w2c_strdup(out);
-	if (tmp)
-		sweep_stale(o->tmpdir ? o->tmpdir : dirname(tmp));
-	sweep_stale(getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp");
-	free(tmp);
+	for (int i = 0; i < 2; i++)
+		if (cand[i])
+			sweep_stale(cand[i]);
 	w2c_tree_walk(m->root, collect, &k);
 	if (k.other)
 		w2c_build_note(res, o->log, "%llu file(s) over 4 GiB written as ISO 9660 level 3 multi-extent "
 			       "files (readable by Windows and Linux; not by every tool)",
 			       (unsigned long long)k.other);
-	if (!k.n)
+	if (!k.n) {
+		free(tmp);
 		return W2C_OK;
+	}
 	w2c_tree_count(m->root, &nf, &nd, &bytes);
-	rc = scratch_dir(out, o, w2c_split_scratch_need(m, o), bytes, &dir, err);
+	rc = scratch_dir(cand, w2c_split_scratch_need(m, o), bytes, &dir, err);
+	free(tmp);
 	if (!rc && !(s->jobs = calloc(k.n, sizeof *s->jobs)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < k.n; i++) {
