@@ -41,6 +41,7 @@ struct split_ctx {
 	w2c_build_result *res;
 	w2c_error *err;
 	const char *item;
+	uint64_t split_done, split_total; /* wimlib's split totals, compressed bytes */
 };
 
 static bool splittable(const w2c_node *n)
@@ -172,16 +173,20 @@ static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,
 						   union wimlib_progress_info *info, void *user)
 {
 	struct split_ctx *c = user;
+	uint64_t done;
+	/* WRITE_STREAMS counts within the part being written (and its total is
+	 * uncompressed): add it to the parts done, in the split's compressed bytes */
 	if (msg == WIMLIB_PROGRESS_MSG_SPLIT_BEGIN_PART || msg == WIMLIB_PROGRESS_MSG_SPLIT_END_PART) {
-		if (w2c_progress_report(c->o->progress, "split", c->item, info->split.completed_bytes,
-					info->split.total_bytes))
-			return WIMLIB_PROGRESS_STATUS_ABORT;
-	} else if (msg == WIMLIB_PROGRESS_MSG_WRITE_STREAMS) {
-		if (w2c_progress_report(c->o->progress, "split", c->item,
-					info->write_streams.completed_compressed_bytes,
-					info->write_streams.total_bytes))
-			return WIMLIB_PROGRESS_STATUS_ABORT;
+		c->split_done = done = info->split.completed_bytes;
+		c->split_total = info->split.total_bytes;
+	} else if (msg == WIMLIB_PROGRESS_MSG_WRITE_STREAMS && c->split_total) {
+		done = c->split_done + info->write_streams.completed_compressed_bytes;
+		done = done < c->split_total ? done : c->split_total;
+	} else {
+		return WIMLIB_PROGRESS_STATUS_CONTINUE;
 	}
+	if (w2c_progress_report(c->o->progress, "split", c->item, done, c->split_total))
+		return WIMLIB_PROGRESS_STATUS_ABORT;
 	return WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
@@ -358,6 +363,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		j->parent = k.big[i]->parent;
 		s->n_jobs = i + 1;
 		c.item = item ? item : k.big[i]->name;
+		c.split_done = c.split_total = 0;
 		rc = split_one(&c, dir, j);
 		if (!rc) {
 			w2c_node_detach(j->orig);
