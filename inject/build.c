@@ -423,9 +423,10 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	rc = check_not_source(m, out, err);
 	if (!rc)
 		rc = volume_ids(m, o, res, err);
-	/* rough first check so a full disk fails before any WIM is split */
+	/* rough first check so a full disk fails before any WIM is split; the
+	 * split's scratch space is checked where it goes (OUT's directory or $TMPDIR) */
 	if (!rc)
-		rc = check_space(out, bytes + (nf + nd) * 2048 + w2c_split_scratch_need(m, o), err);
+		rc = check_space(out, bytes + (nf + nd) * 2048, err);
 	if (!rc && (r = iso_init()) < 0)
 		rc = w2c_build_lerr(err, r, "initialise", out);
 	if (!rc)

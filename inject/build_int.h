@@ -45,8 +45,6 @@ typedef struct w2c_split {
 	size_t n_jobs;
 } w2c_split;
 
-/* Bytes the split needs on the file system of @out besides the image. */
-uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o);
 w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options *o,
 			 w2c_split *s, w2c_build_result *res, w2c_error *err);
 /* Put the tree back as it was and close the parts. */

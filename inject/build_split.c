@@ -57,7 +57,9 @@ static int count_big(w2c_node *n, void *user)
 	return 0;
 }
 
-uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o)
+/* Bytes of scratch space the split needs besides the image: each WIM staged
+ * (unless it is a local file) and its parts. */
+static uint64_t scratch_need(w2c_media *m, const w2c_build_options *o)
 {
 	uint64_t need = 0;
 	if (o->large_files == W2C_LARGE_SPLIT)
@@ -352,7 +354,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		return W2C_OK;
 	}
 	w2c_tree_count(m->root, &nf, &nd, &bytes);
-	rc = scratch_dir(cand, w2c_split_scratch_need(m, o), bytes, &dir, err);
+	rc = scratch_dir(cand, scratch_need(m, o), bytes, &dir, err);
 	free(tmp);
 	if (!rc && !(s->jobs = calloc(k.n, sizeof *s->jobs)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
