@@ -235,7 +235,12 @@ w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_option
 	char *meta = w2c_asprintf("%s/.win2cloud", dir), *old = w2c_asprintf("%s/.win2cloud/media.json", dir);
 
 	w2c_tree_count(m->root, &nf, &nd, &u.total);
-	rc = check_dest(dir, u.o->force, err);
+	/* a medium opened from a directory has no image to copy extents from
+	 * (its files would be read whole into memory, its boot images not at all) */
+	rc = m->fd < 0 ? w2c_set_error(err, W2C_ERR_USAGE, "%s: is an unpacked directory already; "
+				       "unpack reads an ISO image (copy the directory with cp -a)",
+				       m->path)
+		       : check_dest(dir, u.o->force, err);
 	if (!rc)
 		rc = w2c_free_space(dir, &avail, err);
 	if (!rc && avail < u.total + (u.total >> 6) + (1 << 20))
