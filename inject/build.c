@@ -359,7 +359,7 @@ static void free_burn_source(struct burn_source *bs, bool cancel)
 }
 
 static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_options *o,
-			    uint64_t extra, w2c_build_result *res, w2c_error *err)
+			    w2c_build_result *res, w2c_error *err)
 {
 	IsoImage *img = NULL;
 	IsoWriteOpts *wo = NULL;
@@ -381,7 +381,7 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 		rc = w2c_build_lerr(err, r, "prepare image", out);
 	/* the exact size is known once libisofs has laid the image out */
 	if (!rc)
-		rc = check_space(out, (uint64_t)bs->get_size(bs) + extra, err);
+		rc = check_space(out, (uint64_t)bs->get_size(bs), err);
 	if (!rc)
 		rc = w2c_outfile_open(&of, out, 0644, err);
 	if (!rc)
@@ -423,16 +423,17 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	rc = check_not_source(m, out, err);
 	if (!rc)
 		rc = volume_ids(m, o, res, err);
-	/* rough first check so a full disk fails before any WIM is split */
+	/* rough first check so a full disk fails before any WIM is split; the
+	 * split's scratch space is checked where it goes (OUT's directory or $TMPDIR) */
 	if (!rc)
-		rc = check_space(out, bytes + (nf + nd) * 2048 + w2c_split_scratch_need(m, o), err);
+		rc = check_space(out, bytes + (nf + nd) * 2048, err);
 	if (!rc && (r = iso_init()) < 0)
 		rc = w2c_build_lerr(err, r, "initialise", out);
 	if (!rc)
 		rc = w2c_split_large(m, out, o, &split, res, err);
 	if (!rc)
-		rc = write_image(m, out, o, 0, res, err);
-	w2c_split_undo(m, &split);
+		rc = write_image(m, out, o, res, err);
+	w2c_split_undo(&split);
 	if (!rc)
 		rc = write_sha256(out, res, err);
 	return rc;

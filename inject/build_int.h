@@ -40,17 +40,14 @@ w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
 			w2c_build_result *res, w2c_error *err);
 
 /* Large WIMs replaced by split parts for the time of one build (build_split.c). */
-struct w2c_split_part;
 typedef struct w2c_split {
 	struct w2c_split_job *jobs;
 	size_t n_jobs;
 } w2c_split;
 
-/* Bytes the split needs on the file system of @out besides the image. */
-uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o);
 w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options *o,
 			 w2c_split *s, w2c_build_result *res, w2c_error *err);
 /* Put the tree back as it was and close the parts. */
-void w2c_split_undo(w2c_media *m, w2c_split *s);
+void w2c_split_undo(w2c_split *s);
 
 #endif

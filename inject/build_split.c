@@ -3,11 +3,11 @@
  * NAME.swm, NAME2.swm, ... (wimlib_split), which Windows Setup installs from.
  *
  * wimlib opens WIMs by path only, so a WIM inside the source image is staged
- * to an unnamed scratch file (O_TMPFILE, streamed 4 MiB at a time) that
- * wimlib opens as /proc/self/fd/N.  The parts wimlib writes are named; they
- * are unlinked as soon as we hold them open (the image writer reads them
- * through /proc/self/fd/N too).  A killed build therefore leaves files behind only while
- * wimlib is writing the parts (the next build sweeps them), and an
+ * (copy_file_range) to a scratch file in a private directory, unlinked once
+ * wimlib has it open.  The parts wimlib writes there are unlinked as soon as
+ * we hold them open (the image writer reads them through /proc/self/fd/N).
+ * A killed build therefore leaves files behind only while the WIM is staged
+ * or wimlib is writing the parts (the next build sweeps them), and an
  * interrupted or failed one none at all.
  * The tree is edited for the build and put back afterwards.
  */
@@ -41,6 +41,7 @@ struct split_ctx {
 	w2c_build_result *res;
 	w2c_error *err;
 	const char *item;
+	uint64_t split_done, split_total; /* wimlib's split totals, compressed bytes */
 };
 
 static bool splittable(const w2c_node *n)
@@ -56,7 +57,9 @@ static int count_big(w2c_node *n, void *user)
 	return 0;
 }
 
-uint64_t w2c_split_scratch_need(w2c_media *m, const w2c_build_options *o)
+/* Bytes of scratch space the split needs besides the image: each WIM staged
+ * (unless it is a local file) and its parts. */
+static uint64_t scratch_need(w2c_media *m, const w2c_build_options *o)
 {
 	uint64_t need = 0;
 	if (o->large_files == W2C_LARGE_SPLIT)
@@ -94,13 +97,20 @@ static void sweep_stale(const char *base)
 		closedir(d);
 }
 
-/* The output's directory when it has room for the image and the scratch files, else $TMPDIR. */
-static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_t need,
-			    uint64_t image, char **dir, w2c_error *err)
+/* Where scratch files may go: --tmpdir or the output's directory, then
+ * $TMPDIR.  Returns what the caller frees once done with cand[0]. */
+static char *scratch_candidates(const char *out, const w2c_build_options *o, const char *cand[2])
 {
-	char *tmp = w2c_strdup(out);
-	const char *cand[2] = { o->tmpdir ? o->tmpdir : tmp ? dirname(tmp) : NULL,
-				getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp" };
+	char *tmp = o->tmpdir ? NULL : w2c_strdup(out);
+	cand[0] = o->tmpdir ? o->tmpdir : tmp ? dirname(tmp) : NULL;
+	cand[1] = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+	return tmp;
+}
+
+/* The first candidate when it has room for the image and the scratch files, else the second. */
+static w2c_code scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
+			    w2c_error *err)
+{
 	uint64_t avail[2] = { 0, 0 };
 
 	*dir = NULL;
@@ -118,7 +128,6 @@ static w2c_code scratch_dir(const char *out, const w2c_build_options *o, uint64_
 				   (unsigned long long)(need >> 20), cand[0] ? cand[0] : "?",
 				   (unsigned long long)(avail[0] >> 20), (unsigned long long)(image >> 20),
 				   cand[1], (unsigned long long)(avail[1] >> 20));
-	free(tmp);
 	return rc;
 }
 
@@ -148,14 +157,16 @@ static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, 
 				     strerror(errno));
 	if (n->src == W2C_SRC_MEMORY)
 		return w2c_write_full(*fd, n->data, n->size, path, c->err);
-	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
+	/* a WIM on an ISO is image extents: copied in the kernel, as cp does;
+	 * a WIM placed from another image (a driver ISO) is read from that one */
+	w2c_media *img = n->image ? n->image : c->m;
 	for (size_t i = 0; !rc && i < n->n_extents; i++) {
 		const w2c_extent *e = &n->extents[i];
 		if (e->offset == UINT64_MAX) /* unrecorded: zeros */
 			rc = lseek(*fd, (off_t)e->length, SEEK_CUR) < 0 || ftruncate(*fd, lseek(*fd, 0, SEEK_CUR))
 				     ? w2c_set_error(c->err, W2C_ERR_IO, "%s: %s", path, strerror(errno)) : W2C_OK;
 		else
-			rc = w2c_media_copy_out(c->m, e->offset, e->length, *fd, path, stage_step, &p, c->err);
+			rc = w2c_media_copy_out(img, e->offset, e->length, *fd, path, stage_step, &p, c->err);
 	}
 	return rc;
 }
@@ -164,16 +175,20 @@ static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,
 						   union wimlib_progress_info *info, void *user)
 {
 	struct split_ctx *c = user;
+	uint64_t done;
+	/* WRITE_STREAMS counts within the part being written (and its total is
+	 * uncompressed): add it to the parts done, in the split's compressed bytes */
 	if (msg == WIMLIB_PROGRESS_MSG_SPLIT_BEGIN_PART || msg == WIMLIB_PROGRESS_MSG_SPLIT_END_PART) {
-		if (w2c_progress_report(c->o->progress, "split", c->item, info->split.completed_bytes,
-					info->split.total_bytes))
-			return WIMLIB_PROGRESS_STATUS_ABORT;
-	} else if (msg == WIMLIB_PROGRESS_MSG_WRITE_STREAMS) {
-		if (w2c_progress_report(c->o->progress, "split", c->item,
-					info->write_streams.completed_compressed_bytes,
-					info->write_streams.total_bytes))
-			return WIMLIB_PROGRESS_STATUS_ABORT;
+		c->split_done = done = info->split.completed_bytes;
+		c->split_total = info->split.total_bytes;
+	} else if (msg == WIMLIB_PROGRESS_MSG_WRITE_STREAMS && c->split_total) {
+		done = c->split_done + info->write_streams.completed_compressed_bytes;
+		done = done < c->split_total ? done : c->split_total;
+	} else {
+		return WIMLIB_PROGRESS_STATUS_CONTINUE;
 	}
+	if (w2c_progress_report(c->o->progress, "split", c->item, done, c->split_total))
+		return WIMLIB_PROGRESS_STATUS_ABORT;
 	return WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
@@ -321,24 +336,26 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	struct collect k = { .o = o };
 	struct split_ctx c = { m, o, res, err, NULL };
 	uint64_t nf = 0, nd = 0, bytes = 0;
-	char *dir = NULL;
+	const char *cand[2];
+	char *dir = NULL, *tmp = scratch_candidates(out, o, cand);
 	w2c_code rc = W2C_OK;
 
 	memset(s, 0, sizeof *s);
-	char *tmp = w2c_strdup(out);
-	if (tmp)
-		sweep_stale(o->tmpdir ? o->tmpdir : dirname(tmp));
-	sweep_stale(getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp");
-	free(tmp);
+	for (int i = 0; i < 2; i++)
+		if (cand[i])
+			sweep_stale(cand[i]);
 	w2c_tree_walk(m->root, collect, &k);
 	if (k.other)
 		w2c_build_note(res, o->log, "%llu file(s) over 4 GiB written as ISO 9660 level 3 multi-extent "
 			       "files (readable by Windows and Linux; not by every tool)",
 			       (unsigned long long)k.other);
-	if (!k.n)
+	if (!k.n) {
+		free(tmp);
 		return W2C_OK;
+	}
 	w2c_tree_count(m->root, &nf, &nd, &bytes);
-	rc = scratch_dir(out, o, w2c_split_scratch_need(m, o), bytes, &dir, err);
+	rc = scratch_dir(cand, scratch_need(m, o), bytes, &dir, err);
+	free(tmp);
 	if (!rc && !(s->jobs = calloc(k.n, sizeof *s->jobs)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < k.n; i++) {
@@ -348,6 +365,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		j->parent = k.big[i]->parent;
 		s->n_jobs = i + 1;
 		c.item = item ? item : k.big[i]->name;
+		c.split_done = c.split_total = 0;
 		rc = split_one(&c, dir, j);
 		if (!rc) {
 			w2c_node_detach(j->orig);
@@ -360,9 +378,8 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	return rc;
 }
 
-void w2c_split_undo(w2c_media *m, w2c_split *s)
+void w2c_split_undo(w2c_split *s)
 {
-	(void)m;
 	for (size_t i = 0; i < s->n_jobs; i++) {
 		struct w2c_split_job *j = &s->jobs[i];
 		for (size_t k = 0; k < j->n_parts; k++) {

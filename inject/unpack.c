@@ -94,14 +94,9 @@ static w2c_code unpack_step(void *user, uint64_t n)
 	return W2C_OK;
 }
 
-static w2c_code copy_range(struct unpack *u, int out, uint64_t off, uint64_t len, const char *path)
-{
-	return w2c_media_copy_out(u->m, off, len, out, path, unpack_step, u, u->err);
-}
-
 static w2c_code write_data(struct unpack *u, const w2c_node *n, int fd, const char *path)
 {
-	if (n->src != W2C_SRC_IMAGE || n->image) {
+	if (n->src != W2C_SRC_IMAGE) {
 		uint8_t *buf = malloc(n->size ? n->size : 1);
 		size_t got;
 		w2c_code rc = buf ? w2c_media_read(u->m, n, 0, buf, n->size, &got, u->err)
@@ -112,13 +107,15 @@ static w2c_code write_data(struct unpack *u, const w2c_node *n, int fd, const ch
 		u->done += n->size;
 		return rc;
 	}
+	/* a file placed from another image (a driver ISO) is copied from that one */
+	w2c_media *img = n->image ? n->image : u->m;
 	for (size_t i = 0; i < n->n_extents; i++) {
 		const w2c_extent *e = &n->extents[i];
 		w2c_code rc;
 		if (e->offset == UINT64_MAX)
 			rc = ftruncate(fd, lseek(fd, (off_t)e->length, SEEK_CUR)) ? W2C_ERR_IO : W2C_OK;
 		else
-			rc = copy_range(u, fd, e->offset, e->length, path);
+			rc = w2c_media_copy_out(img, e->offset, e->length, fd, path, unpack_step, u, u->err);
 		if (rc)
 			return rc;
 	}
@@ -238,7 +235,12 @@ w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_option
 	char *meta = w2c_asprintf("%s/.win2cloud", dir), *old = w2c_asprintf("%s/.win2cloud/media.json", dir);
 
 	w2c_tree_count(m->root, &nf, &nd, &u.total);
-	rc = check_dest(dir, u.o->force, err);
+	/* a medium opened from a directory has no image to copy extents from
+	 * (its files would be read whole into memory, its boot images not at all) */
+	rc = m->fd < 0 ? w2c_set_error(err, W2C_ERR_USAGE, "%s: is an unpacked directory already; "
+				       "unpack reads an ISO image (copy the directory with cp -a)",
+				       m->path)
+		       : check_dest(dir, u.o->force, err);
 	if (!rc)
 		rc = w2c_free_space(dir, &avail, err);
 	if (!rc && avail < u.total + (u.total >> 6) + (1 << 20))
