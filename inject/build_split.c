@@ -149,7 +149,6 @@ static w2c_code stage_step(void *user, uint64_t n)
 static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, int *fd)
 {
 	struct stage_progress p = { c, 0, n->size };
-	w2c_code rc = W2C_OK;
 
 	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (*fd < 0)
@@ -157,18 +156,8 @@ static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, 
 				     strerror(errno));
 	if (n->src == W2C_SRC_MEMORY)
 		return w2c_write_full(*fd, n->data, n->size, path, c->err);
-	/* a WIM on an ISO is image extents: copied in the kernel, as cp does;
-	 * a WIM placed from another image (a driver ISO) is read from that one */
-	w2c_media *img = n->image ? n->image : c->m;
-	for (size_t i = 0; !rc && i < n->n_extents; i++) {
-		const w2c_extent *e = &n->extents[i];
-		if (e->offset == UINT64_MAX) /* unrecorded: zeros */
-			rc = lseek(*fd, (off_t)e->length, SEEK_CUR) < 0 || ftruncate(*fd, lseek(*fd, 0, SEEK_CUR))
-				     ? w2c_set_error(c->err, W2C_ERR_IO, "%s: %s", path, strerror(errno)) : W2C_OK;
-		else
-			rc = w2c_media_copy_out(img, e->offset, e->length, *fd, path, stage_step, &p, c->err);
-	}
-	return rc;
+	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
+	return w2c_media_copy_node(c->m, n, *fd, path, stage_step, &p, c->err);
 }
 
 static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,

@@ -57,6 +57,10 @@ w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, cons
  * and stops the copy by returning an error (unpack.c). */
 w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
 			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
+/* Copy the image-extent file @n (from n->image when it was placed from another
+ * image) to @fd the same way; unrecorded extents become holes (unpack.c). */
+w2c_code w2c_media_copy_node(w2c_media *m, const w2c_node *n, int fd, const char *path,
+			     w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
 /* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);

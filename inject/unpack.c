@@ -107,19 +107,24 @@ static w2c_code write_data(struct unpack *u, const w2c_node *n, int fd, const ch
 		u->done += n->size;
 		return rc;
 	}
+	return w2c_media_copy_node(u->m, n, fd, path, unpack_step, u, u->err);
+}
+
+w2c_code w2c_media_copy_node(w2c_media *m, const w2c_node *n, int fd, const char *path,
+			     w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err)
+{
 	/* a file placed from another image (a driver ISO) is copied from that one */
-	w2c_media *img = n->image ? n->image : u->m;
-	for (size_t i = 0; i < n->n_extents; i++) {
+	w2c_media *img = n->image ? n->image : m;
+	w2c_code rc = W2C_OK;
+	for (size_t i = 0; !rc && i < n->n_extents; i++) {
 		const w2c_extent *e = &n->extents[i];
-		w2c_code rc;
-		if (e->offset == UINT64_MAX)
-			rc = ftruncate(fd, lseek(fd, (off_t)e->length, SEEK_CUR)) ? W2C_ERR_IO : W2C_OK;
+		if (e->offset == UINT64_MAX) /* unrecorded: zeros, as a hole */
+			rc = lseek(fd, (off_t)e->length, SEEK_CUR) < 0 || ftruncate(fd, lseek(fd, 0, SEEK_CUR))
+				     ? w2c_set_error(err, W2C_ERR_IO, "%s: %s", path, strerror(errno)) : W2C_OK;
 		else
-			rc = w2c_media_copy_out(img, e->offset, e->length, fd, path, unpack_step, u, u->err);
-		if (rc)
-			return rc;
+			rc = w2c_media_copy_out(img, e->offset, e->length, fd, path, step, user, err);
 	}
-	return W2C_OK;
+	return rc;
 }
 
 static w2c_code write_file(struct unpack *u, const w2c_node *n, const char *rel)
