@@ -1,5 +1,6 @@
 /*
- * MD5 of 8 equal-length buffers at once with AVX2 ("multi-buffer" hashing).
+ * MD5 of 8 equal-length buffers at once with AVX2, or AVX-512VL on the same
+ * 256-bit registers when the CPU has it ("multi-buffer" hashing).
  * MD5 is inherently serial within one stream, but upload parts are
  * independent streams: eight lanes of one 256-bit register cost about what
  * one scalar stream costs, which cuts the CPU spent on Content-MD5 several
@@ -47,58 +48,41 @@ TGT static inline void transpose8(__m256i r[8])
 	}
 }
 
+/* AVX2: rotations are two shifts and an or, the round functions two or three ops. */
+#define TGT_BLOCKS TGT
+#define BLOCKS blocks_avx2
 #define ROTL(x, n) _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - (n)))
 #define FF(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
 #define GG(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
 #define HH(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define II(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
-#define STEP(F, a, b, c, d, g, i, s)                                                          \
-	a = _mm256_add_epi32(_mm256_add_epi32(a, F(b, c, d)),                                    \
-			     _mm256_add_epi32(m[g], _mm256_set1_epi32((int)K[i])));               \
-	a = _mm256_add_epi32(b, ROTL(a, s))
-#define STEP4(F, i, g0, g1, g2, g3, s0, s1, s2, s3)                                           \
-	STEP(F, a, b, c, d, g0, i, s0);                                                          \
-	STEP(F, d, a, b, c, g1, i + 1, s1);                                                      \
-	STEP(F, c, d, a, b, g2, i + 2, s2);                                                      \
-	STEP(F, b, c, d, a, g3, i + 3, s3)
+#include "cloud/md5x8_rounds.h"
+#undef TGT_BLOCKS
+#undef BLOCKS
+#undef ROTL
+#undef FF
+#undef GG
+#undef HH
+#undef II
 
-TGT static void blocks(__m256i st[4], const uint8_t *const base[8], uint64_t nblocks)
-{
-	const __m256i ones = _mm256_set1_epi32(-1);
-	const uint8_t *p[8];
-
-	memcpy(p, base, sizeof p);
-	for (uint64_t blk = 0; blk < nblocks; blk++) {
-		__m256i m[16], a = st[0], b = st[1], c = st[2], d = st[3];
-		for (int l = 0; l < 8; l++) {
-			m[l] = _mm256_loadu_si256((const __m256i *)p[l]);
-			m[8 + l] = _mm256_loadu_si256((const __m256i *)(p[l] + 32));
-			p[l] += 64;
-		}
-		transpose8(m);
-		transpose8(m + 8);
-		STEP4(FF, 0, 0, 1, 2, 3, 7, 12, 17, 22);
-		STEP4(FF, 4, 4, 5, 6, 7, 7, 12, 17, 22);
-		STEP4(FF, 8, 8, 9, 10, 11, 7, 12, 17, 22);
-		STEP4(FF, 12, 12, 13, 14, 15, 7, 12, 17, 22);
-		STEP4(GG, 16, 1, 6, 11, 0, 5, 9, 14, 20);
-		STEP4(GG, 20, 5, 10, 15, 4, 5, 9, 14, 20);
-		STEP4(GG, 24, 9, 14, 3, 8, 5, 9, 14, 20);
-		STEP4(GG, 28, 13, 2, 7, 12, 5, 9, 14, 20);
-		STEP4(HH, 32, 5, 8, 11, 14, 4, 11, 16, 23);
-		STEP4(HH, 36, 1, 4, 7, 10, 4, 11, 16, 23);
-		STEP4(HH, 40, 13, 0, 3, 6, 4, 11, 16, 23);
-		STEP4(HH, 44, 9, 12, 15, 2, 4, 11, 16, 23);
-		STEP4(II, 48, 0, 7, 14, 5, 6, 10, 15, 21);
-		STEP4(II, 52, 12, 3, 10, 1, 6, 10, 15, 21);
-		STEP4(II, 56, 8, 15, 6, 13, 6, 10, 15, 21);
-		STEP4(II, 60, 4, 11, 2, 9, 6, 10, 15, 21);
-		st[0] = _mm256_add_epi32(st[0], a);
-		st[1] = _mm256_add_epi32(st[1], b);
-		st[2] = _mm256_add_epi32(st[2], c);
-		st[3] = _mm256_add_epi32(st[3], d);
-	}
-}
+/* AVX-512VL on the same 256-bit lanes: one vprold per rotation and one vpternlogd per
+ * round function (truth tables 0xCA = b?c:d, 0xE4 = d?b:c, 0x96 = b^c^d, 0x39 = c^(b|~d)),
+ * about 40% fewer instructions per step. */
+#define TGT_BLOCKS __attribute__((target("avx2,avx512f,avx512vl")))
+#define BLOCKS blocks_avx512vl
+#define ROTL(x, n) _mm256_rol_epi32(x, n)
+#define FF(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0xCA)
+#define GG(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0xE4)
+#define HH(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x96)
+#define II(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x39)
+#include "cloud/md5x8_rounds.h"
+#undef TGT_BLOCKS
+#undef BLOCKS
+#undef ROTL
+#undef FF
+#undef GG
+#undef HH
+#undef II
 
 TGT static void load_st(const w2c_md5x8_state *s, __m256i st[4])
 {
@@ -114,14 +98,27 @@ TGT static void store_st(w2c_md5x8_state *s, const __m256i st[4])
 
 static const uint32_t IV[4] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 };
 
-bool w2c_md5x8_begin(w2c_md5x8_state *s)
+static bool cpu_has(enum w2c_md5x8_isa isa)
 {
-	if (!__builtin_cpu_supports("avx2"))
+	if (isa == W2C_MD5X8_AVX512VL)
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+	return isa == W2C_MD5X8_AVX2 && __builtin_cpu_supports("avx2");
+}
+
+bool w2c_md5x8_begin_isa(w2c_md5x8_state *s, enum w2c_md5x8_isa isa)
+{
+	if (!cpu_has(isa))
 		return false;
 	for (int r = 0; r < 4; r++)
 		for (int l = 0; l < 8; l++)
 			s->w[r][l] = IV[r];
+	s->isa = isa;
 	return true;
+}
+
+bool w2c_md5x8_begin(w2c_md5x8_state *s)
+{
+	return w2c_md5x8_begin_isa(s, W2C_MD5X8_AVX512VL) || w2c_md5x8_begin_isa(s, W2C_MD5X8_AVX2);
 }
 
 TGT void w2c_md5x8_update(w2c_md5x8_state *s, const uint8_t *const bufs[8], uint64_t nblocks)
@@ -129,7 +126,10 @@ TGT void w2c_md5x8_update(w2c_md5x8_state *s, const uint8_t *const bufs[8], uint
 	__m256i st[4];
 
 	load_st(s, st);
-	blocks(st, bufs, nblocks);
+	if (s->isa == W2C_MD5X8_AVX512VL)
+		blocks_avx512vl(st, bufs, nblocks);
+	else
+		blocks_avx2(st, bufs, nblocks);
 	store_st(s, st);
 }
 
@@ -173,6 +173,12 @@ bool w2c_md5x8(const uint8_t *const bufs[8], uint64_t len, uint8_t out[8][16])
 }
 
 #else
+
+bool w2c_md5x8_begin_isa(w2c_md5x8_state *s, enum w2c_md5x8_isa isa)
+{
+	(void)s, (void)isa;
+	return false;
+}
 
 bool w2c_md5x8_begin(w2c_md5x8_state *s)
 {

@@ -463,6 +463,7 @@ w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_err
 	j.fd = -1;
 	pthread_mutex_init(&j.lock, NULL);
 	pthread_mutex_init(&j.sha_lock, NULL);
+	pthread_mutex_init(&j.cp_lock, NULL);
 	pthread_cond_init(&j.sha_turn, NULL);
 	snprintf(res->url, sizeof res->url, "%s", o->url);
 	rc = run(&j, res, err);
@@ -485,6 +486,7 @@ w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_err
 	EVP_MD_CTX_free(j.sha);
 	pthread_mutex_destroy(&j.lock);
 	pthread_mutex_destroy(&j.sha_lock);
+	pthread_mutex_destroy(&j.cp_lock);
 	pthread_cond_destroy(&j.sha_turn);
 	return rc;
 }

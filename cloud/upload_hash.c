@@ -73,39 +73,146 @@ static bool stopped(struct hashjob *j)
 	return s;
 }
 
-static void *sha_thread(void *arg)
+/*
+ * The whole-file SHA-256 is the critical path of the pass (one stream, about 1.8 GB/s with
+ * SHA-NI): a reader thread keeps a small ring of chunks filled so that the hashing thread
+ * never waits in pread, and the page-cache copy runs on the core the MD5 lanes share.
+ */
+#define RING 4
+#define SHA_CHUNK (4 * CHUNK)
+
+struct ring {
+	struct hashjob *j;
+	pthread_mutex_t m;
+	pthread_cond_t filled, freed;
+	uint8_t *buf[RING];
+	size_t len[RING];
+	uint64_t head, tail;     /* chunks read / chunks hashed */
+	bool eof, quit;          /* reader done or failed / consumer gave up */
+};
+
+static void *ring_reader(void *arg)
 {
-	struct hashjob *j = arg;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t *buf = malloc(4 * CHUNK), md[32];
+	struct ring *r = arg;
+	struct hashjob *j = r->j;
 	w2c_error e;
 
-	if (!c || !buf) {
-		w2c_set_error(&e, W2C_ERR_NOMEM, "out of memory");
-		fail(j, &e);
-		goto out;
-	}
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (uint64_t off = 0; off < j->size && !stopped(j); off += 4 * CHUNK) {
-		size_t n = j->size - off < 4 * CHUNK ? (size_t)(j->size - off) : 4 * CHUNK;
-		if (w2c_upload_read(j->fd, buf, n, off, j->path, j->size, &e)) {
+	for (uint64_t off = 0; off < j->size; off += SHA_CHUNK) {
+		size_t n = j->size - off < SHA_CHUNK ? (size_t)(j->size - off) : SHA_CHUNK;
+		pthread_mutex_lock(&r->m);
+		while (r->head - r->tail == RING && !r->quit)
+			pthread_cond_wait(&r->freed, &r->m);
+		bool quit = r->quit;
+		pthread_mutex_unlock(&r->m);
+		if (quit)
+			break;
+		/* the slot is ours: the consumer is at most RING-1 chunks behind and never touches it */
+		if (w2c_upload_read(j->fd, r->buf[r->head % RING], n, off, j->path, j->size, &e)) {
 			fail(j, &e);
 			break;
 		}
-		EVP_DigestUpdate(c, buf, n);
+		pthread_mutex_lock(&r->m);
+		r->len[r->head % RING] = n;
+		r->head++;
+		pthread_cond_signal(&r->filled);
+		pthread_mutex_unlock(&r->m);
+	}
+	pthread_mutex_lock(&r->m);
+	r->eof = true;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->m);
+	return NULL;
+}
+
+/* The next filled slot, or NULL at the end or when the reader failed. */
+static const uint8_t *ring_next(struct ring *r, size_t *n)
+{
+	const uint8_t *p = NULL;
+
+	pthread_mutex_lock(&r->m);
+	while (r->tail == r->head && !r->eof)
+		pthread_cond_wait(&r->filled, &r->m);
+	if (r->tail != r->head) {
+		p = r->buf[r->tail % RING];
+		*n = r->len[r->tail % RING];
+	}
+	pthread_mutex_unlock(&r->m);
+	return p;
+}
+
+static void ring_release(struct ring *r, bool quit)
+{
+	pthread_mutex_lock(&r->m);
+	if (quit)
+		r->quit = true;
+	else
+		r->tail++;
+	pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->m);
+}
+
+static bool sha_feed(struct hashjob *j, struct ring *r, EVP_MD_CTX *c)
+{
+	uint64_t done = 0;
+	const uint8_t *p;
+	size_t n;
+	w2c_error e;
+
+	while ((p = ring_next(r, &n))) {
+		EVP_DigestUpdate(c, p, n);
+		done += n;
 		pthread_mutex_lock(j->plock);
-		int stop = w2c_progress_report(j->prog, "hash", NULL, off + n, j->size);
+		int stop = w2c_progress_report(j->prog, "hash", NULL, done, j->size);
 		pthread_mutex_unlock(j->plock);
 		if (stop) {
 			w2c_set_error(&e, W2C_ERR_INTERRUPTED, "%s: interrupted while hashing", j->path);
 			fail(j, &e);
 		}
+		if (stopped(j)) {
+			ring_release(r, true);
+			return false;
+		}
+		ring_release(r, false);
 	}
-	EVP_DigestFinal_ex(c, md, NULL);
-	w2c_hex(md, 32, j->out->sha256);
+	return done == j->size;
+}
+
+static void *sha_thread(void *arg)
+{
+	struct hashjob *j = arg;
+	struct ring r = { .j = j };
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t *mem = malloc((size_t)RING * SHA_CHUNK), md[32];
+	pthread_t rd;
+	w2c_error e;
+
+	pthread_mutex_init(&r.m, NULL);
+	pthread_cond_init(&r.filled, NULL);
+	pthread_cond_init(&r.freed, NULL);
+	if (!c || !mem || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		w2c_set_error(&e, W2C_ERR_NOMEM, "out of memory");
+		fail(j, &e);
+		goto out;
+	}
+	for (int i = 0; i < RING; i++)
+		r.buf[i] = mem + (size_t)i * SHA_CHUNK;
+	if (pthread_create(&rd, NULL, ring_reader, &r) != 0) {
+		w2c_set_error(&e, W2C_ERR_INTERNAL, "cannot start the hashing reader thread");
+		fail(j, &e);
+		goto out;
+	}
+	bool whole = sha_feed(j, &r, c);
+	pthread_join(rd, NULL);
+	if (whole) {
+		EVP_DigestFinal_ex(c, md, NULL);
+		w2c_hex(md, 32, j->out->sha256);
+	}
 out:
+	pthread_cond_destroy(&r.filled);
+	pthread_cond_destroy(&r.freed);
+	pthread_mutex_destroy(&r.m);
 	EVP_MD_CTX_free(c);
-	free(buf);
+	free(mem);
 	return NULL;
 }
 

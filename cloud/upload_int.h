@@ -25,6 +25,8 @@ typedef struct w2c_upjob {
 	bool sha_stop;           /* a worker failed: nobody waits for a turn any more */
 	w2c_checkpoint cp;       /* valid when cp.upload_id is set */
 	char *cp_path;
+	pthread_mutex_t cp_lock; /* one checkpoint write at a time, outside @lock */
+	uint64_t cp_gen, cp_written; /* dumps taken / newest dump written */
 	pthread_mutex_t lock;    /* guards everything below and progress reports */
 	unsigned next;           /* next part index to consider */
 	bool stop;
@@ -38,7 +40,7 @@ typedef struct w2c_upjob {
 
 /* Send every part whose checkpoint ETag is empty, o->parallel at a time. */
 w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
-/* Rewrite the checkpoint file atomically (call with j->lock held or single-threaded). */
+/* Rewrite the checkpoint file atomically and durably (single-threaded callers). */
 w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
 /* An error naming the file when its size or mtime differ from when the upload began. */
 w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err);

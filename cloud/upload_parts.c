@@ -106,12 +106,40 @@ w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err)
 	return W2C_OK;
 }
 
+/*
+ * A sent part's checkpoint entry: written outside @lock, so that the other workers' progress
+ * callbacks never wait for the disk, and not synced, since a resume takes the parts from
+ * ListParts anyway; only the checkpoint naming the upload is synced.  Dumps are numbered so
+ * that a slower writer never puts an older one over a newer one.
+ */
+static w2c_code save_part_checkpoint(w2c_upjob *j, char *dump, uint64_t gen, w2c_error *e)
+{
+	w2c_code rc = W2C_OK;
+
+	if (!dump)
+		return w2c_set_error(e, W2C_ERR_NOMEM, "out of memory");
+	pthread_mutex_lock(&j->cp_lock);
+	if (gen > j->cp_written) {
+		rc = w2c_write_file_replace(j->cp_path, dump, strlen(dump), 0600, false, e);
+		if (!rc)
+			j->cp_written = gen;
+	}
+	pthread_mutex_unlock(&j->cp_lock);
+	free(dump);
+	if (rc)
+		w2c_error_prefix(e, "cannot write the resume checkpoint (set W2C_STATE_DIR to a "
+				    "writable directory)");
+	return rc;
+}
+
 /* Part @k is done: record it, count it, checkpoint. */
 static w2c_code part_done(struct worker *w, unsigned k, const char *md5hex, bool sent,
 			  w2c_error *e)
 {
 	w2c_upjob *j = w->j;
 	w2c_code rc = W2C_OK;
+	char *dump = NULL;
+	uint64_t gen = 0;
 
 	pthread_mutex_lock(&j->lock);
 	memcpy(j->cp.etags[k], md5hex, 33);
@@ -121,14 +149,15 @@ static w2c_code part_done(struct worker *w, unsigned k, const char *md5hex, bool
 	snprintf(w->item, sizeof w->item, "parts %u/%u", j->parts_done, j->nparts);
 	if (sent) {
 		j->sent++;
-		rc = w2c_upload_save_checkpoint(j, e);
+		dump = w2c_checkpoint_dump(&j->cp);
+		gen = ++j->cp_gen;
 		w2c_log(j->o->log, W2C_LOG_DEBUG, "part %u/%u done, ETag %s", k + 1, j->nparts, md5hex);
 	} else if (w2c_progress_report(j->o->progress, "upload", w->item, j->done_bytes, j->size)) {
 		/* a resume re-reads the parts the server has: progress and Ctrl-C apply there too */
 		rc = w2c_set_error(e, W2C_ERR_INTERRUPTED, "%s: interrupted", j->o->url);
 	}
 	pthread_mutex_unlock(&j->lock);
-	return rc;
+	return sent ? save_part_checkpoint(j, dump, gen, e) : rc;
 }
 
 static w2c_code send_part(struct worker *w, void *conn, unsigned k, const uint8_t *data,

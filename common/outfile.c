@@ -145,17 +145,24 @@ void w2c_outfile_abort(w2c_outfile *of)
 	of->path = NULL;
 }
 
-w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			       w2c_error *err)
+w2c_code w2c_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+				bool sync, w2c_error *err)
 {
 	w2c_outfile of;
 	w2c_code rc = w2c_outfile_open(&of, path, mode, err);
 	if (rc)
 		return rc;
+	of.nosync = !sync;
 	rc = w2c_write_full(of.fd, data, len, path, err);
 	if (rc) {
 		w2c_outfile_abort(&of);
 		return rc;
 	}
 	return w2c_outfile_commit(&of, err);
+}
+
+w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			       w2c_error *err)
+{
+	return w2c_write_file_replace(path, data, len, mode, true, err);
 }

@@ -57,9 +57,12 @@ typedef struct w2c_outfile {
 w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err);
 w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err);
 void w2c_outfile_abort(w2c_outfile *of);
-/* Write @len bytes from @data to @path atomically. */
+/* Write @len bytes from @data to @path atomically and durably. */
 w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			       w2c_error *err);
+/* The same; without @sync the file is whole after a crash of the process, not of the machine. */
+w2c_code w2c_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+				bool sync, w2c_error *err);
 
 /* ---- time ---- */
 double w2c_now(void); /* monotonic seconds */

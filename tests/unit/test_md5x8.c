@@ -8,6 +8,7 @@
 #include "cloud/md5x8.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,21 +35,22 @@ static void test_against_openssl(void **state)
 	free(data);
 }
 
-/* Fed in pieces of odd block counts (as the hashing pass feeds 1 MiB per lane) = one shot. */
-static void test_incremental(void **state)
+/* Fed in pieces of odd block counts (as the hashing pass feeds 1 MiB per lane) = one shot,
+ * on each instruction set the CPU has (both must agree with OpenSSL). */
+static void incremental(enum w2c_md5x8_isa isa)
 {
 	const uint64_t len = (3u << 20) + 4096 + 37;
 	uint8_t *data = malloc(8 * len), out[8][16], ref[16];
 	const uint8_t *lane[8], *rest[8];
 	w2c_md5x8_state st;
 	uint64_t done = 0, step = 1;
-	(void)state;
 
 	for (uint64_t i = 0; i < 8 * len; i++)
 		data[i] = (uint8_t)((i * 2246822519u) >> 11);
-	if (!w2c_md5x8_begin(&st)) {
+	if (!w2c_md5x8_begin_isa(&st, isa)) {
+		printf("md5x8: CPU lacks %s, not tested here\n", isa == W2C_MD5X8_AVX2 ? "AVX2" : "AVX-512VL");
 		free(data);
-		skip();
+		return;
 	}
 	while (done + 64 <= len) {
 		uint64_t nb = (len - done) / 64 < step ? (len - done) / 64 : step;
@@ -68,9 +70,26 @@ static void test_incremental(void **state)
 	free(data);
 }
 
+static void test_incremental_avx2(void **state)
+{
+	(void)state;
+	if (!__builtin_cpu_supports("avx2"))
+		skip();
+	incremental(W2C_MD5X8_AVX2);
+}
+
+static void test_incremental_avx512vl(void **state)
+{
+	(void)state;
+	if (!__builtin_cpu_supports("avx512vl"))
+		skip();
+	incremental(W2C_MD5X8_AVX512VL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_against_openssl),
-					    cmocka_unit_test(test_incremental) };
+					    cmocka_unit_test(test_incremental_avx2),
+					    cmocka_unit_test(test_incremental_avx512vl) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
