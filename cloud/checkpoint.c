@@ -98,11 +98,20 @@ w2c_code w2c_checkpoint_parse(const char *json, size_t len, w2c_checkpoint *cp, 
 	/* absent in checkpoints of older versions, which all set it at creation */
 	v = json_object_get(root, "sha256_meta");
 	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "after") &&
-					 strcmp(json_string_value(v), "create")))) {
-		rc = bad(err, "sha256_meta", "\"after\" or \"create\"");
+					 strcmp(json_string_value(v), "create") &&
+					 strcmp(json_string_value(v), "claimed")))) {
+		rc = bad(err, "sha256_meta", "\"after\", \"create\" or \"claimed\"");
 		goto out;
 	}
 	cp->meta_after = v && !strcmp(json_string_value(v), "after");
+	if (v && !strcmp(json_string_value(v), "claimed")) {
+		json_t *c = json_object_get(root, "sha256_claimed");
+		if (!json_is_string(c) || !is_hex(json_string_value(c), 64)) {
+			rc = bad(err, "sha256_claimed", "64 hex digits (sha256_meta is \"claimed\")");
+			goto out;
+		}
+		memcpy(cp->claimed, json_string_value(c), 65);
+	}
 	v = json_object_get(root, "parts");
 	if (!json_is_object(v)) {
 		rc = bad(err, "parts", "an object");
@@ -131,9 +140,14 @@ char *w2c_checkpoint_dump(const w2c_checkpoint *cp)
 			 "upload_id", cp->upload_id, "size", (json_int_t)cp->size, "part_size",
 			 (json_int_t)cp->part_size, "mtime_ns", (json_int_t)cp->mtime_ns,
 			 "sample_sha256", cp->sample, "sha256_meta",
-			 cp->meta_after ? "after" : "create", "parts", parts);
+			 cp->meta_after ? "after" : cp->claimed[0] ? "claimed" : "create", "parts", parts);
 	if (!root)
 		return NULL;
+	if (!cp->meta_after && cp->claimed[0] &&
+	    json_object_set_new(root, "sha256_claimed", json_string(cp->claimed))) {
+		json_decref(root);
+		return NULL;
+	}
 	s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return s;

@@ -14,6 +14,8 @@ typedef struct w2c_checkpoint {
 	int64_t mtime_ns;
 	char sample[65];     /* SHA-256 of the file's first, middle and last MiB */
 	bool meta_after;     /* the SHA-256 metadata is set after completion (single read) */
+	char claimed[65];    /* else if set: the metadata set at creation from a claim (a sidecar
+			      * or --sha256) that the single read must confirm before completion */
 	unsigned nparts;
 	char (*etags)[33];   /* [n-1]: MD5 hex of done part n, "" when not done */
 } w2c_checkpoint;

@@ -210,8 +210,9 @@ static w2c_code reconcile(w2c_upjob *j, void *conn, w2c_error *err)
 static w2c_code start_multipart(w2c_upjob *j, void *conn, w2c_error *err)
 {
 	char *id = NULL;
-	/* the SHA-256 is known here only after a hashing pass */
-	w2c_code rc = j->st.ops->mp_init(conn, j->o->storage_class, j->md5_known ? j->hs.sha256 : NULL,
+	/* the SHA-256 is known here after a hashing pass, or claimed (checked before completion) */
+	w2c_code rc = j->st.ops->mp_init(conn, j->o->storage_class,
+					 j->md5_known ? j->hs.sha256 : j->claimed[0] ? j->claimed : NULL,
 					 &id, err);
 	char sample[65];
 
@@ -226,7 +227,9 @@ static w2c_code start_multipart(w2c_upjob *j, void *conn, w2c_error *err)
 	j->cp.mtime_ns = j->mtime_ns;
 	j->cp.nparts = j->nparts;
 	memcpy(j->cp.sample, sample, 65);
-	j->cp.meta_after = !j->md5_known;
+	j->cp.meta_after = !j->md5_known && !j->claimed[0];
+	if (!j->md5_known)
+		memcpy(j->cp.claimed, j->claimed, 65);
 	j->cp.etags = calloc(j->nparts, sizeof *j->cp.etags);
 	if (!j->cp.url || !j->cp.etags)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
@@ -245,7 +248,8 @@ static w2c_code multipart(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c_
 	if (!j->cp.upload_id && (rc = start_multipart(j, conn, err)))
 		return rc;
 	snprintf(res->upload_id, sizeof res->upload_id, "%s", j->cp.upload_id);
-	if ((rc = w2c_upload_parts(j, err)) || (rc = w2c_upload_unchanged(j, err)))
+	if ((rc = w2c_upload_parts(j, err)) || (rc = w2c_upload_unchanged(j, err)) ||
+	    (rc = w2c_upload_check_claim(j, conn, err)))
 		return rc;
 	parts = calloc(j->nparts, sizeof *parts);
 	if (!parts)
@@ -293,7 +297,7 @@ static w2c_code single_put(w2c_upjob *j, void *conn, w2c_upload_result *res, w2c
 		if (j->hs.part_sha)
 			memcpy(j->hs.part_sha[0], j->hs.sha256, 65);
 		p.data = buf;
-		if ((rc = w2c_upload_unchanged(j, err)))
+		if ((rc = w2c_upload_unchanged(j, err)) || (rc = w2c_upload_check_claim(j, NULL, err)))
 			goto out;
 	}
 	rc = j->st.ops->put(conn, &p, j->o->storage_class, j->hs.sha256, res->etag, err);
@@ -371,9 +375,11 @@ static w2c_code hash_first(w2c_upjob *j, const w2c_s3_object *obj, bool found, b
 	w2c_sha256_meta m = j->o->sha256_meta;
 
 	if (j->cp.upload_id)
-		*first = !j->cp.meta_after;
+		*first = !j->cp.meta_after && !j->cp.claimed[0];
 	else if (found && obj->size == j->size && obj->sha256[0])
 		*first = true;
+	else if (j->claimed[0] && m != W2C_SHA256_META_FIRST)
+		*first = false; /* metadata at creation from the claim, one read that checks it */
 	else if (j->nparts == 1 || !ops->set_meta || m == W2C_SHA256_META_FIRST)
 		*first = m == W2C_SHA256_META_FIRST;
 	else if (m == W2C_SHA256_META_AFTER && j->size > ops->set_meta_max)
@@ -421,11 +427,12 @@ static w2c_code run(w2c_upjob *j, w2c_upload_result *res, w2c_error *err)
 		if (rc && rc != W2C_ERR_NOT_FOUND)
 			goto out;
 	}
-	if ((rc = hash_first(j, &obj, found, &first, err)))
+	if ((rc = w2c_upload_find_claim(j, err)) || (rc = hash_first(j, &obj, found, &first, err)))
 		goto out;
-	if (first && (rc = w2c_upload_hash(j->fd, j->o->file, j->size, j->part_size,
-					   j->o->parallel ? j->o->parallel : 4, j->hs.part_sha != NULL,
-					   j->o->progress, &j->lock, &j->hs, err)))
+	if (first && ((rc = w2c_upload_hash(j->fd, j->o->file, j->size, j->part_size,
+					    j->o->parallel ? j->o->parallel : 4, j->hs.part_sha != NULL,
+					    j->o->progress, &j->lock, &j->hs, err)) ||
+		      (rc = w2c_upload_check_claim(j, NULL, err))))
 		goto out;
 	j->md5_known = first;
 	if (found && first && obj.size == j->size && !strcmp(obj.sha256, j->hs.sha256)) {
@@ -438,6 +445,8 @@ static w2c_code run(w2c_upjob *j, w2c_upload_result *res, w2c_error *err)
 	rc = j->nparts == 1 && !j->cp.upload_id ? single_put(j, conn, res, err)
 						: multipart(j, conn, res, err);
 	memcpy(res->sha256, j->hs.sha256, 65);
+	if (!rc && j->claim_src)
+		snprintf(res->sha256_claim, sizeof res->sha256_claim, "%s", j->claim_src);
 	if (!rc)
 		rc = check_object(j, conn, res, err);
 out:
@@ -480,6 +489,7 @@ w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_err
 	w2c_hashes_free(&j.hs);
 	w2c_checkpoint_free(&j.cp);
 	free(j.cp_path);
+	free(j.claim_src);
 	w2c_store_close(&j.st);
 	if (j.fd >= 0)
 		close(j.fd);

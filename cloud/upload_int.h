@@ -18,6 +18,8 @@ typedef struct w2c_upjob {
 	unsigned nparts;
 	w2c_hashes hs;
 	bool md5_known;          /* the hashing pass ran: parts go from the file with hs.md5 */
+	char claimed[65];        /* a claimed SHA-256 to check ("" = none), see upload_claim.c */
+	char *claim_src;         /* where the claim came from, for messages */
 	EVP_MD_CTX *sha;         /* single read: the whole-file SHA-256, fed in part order */
 	pthread_mutex_t sha_lock;
 	pthread_cond_t sha_turn;
@@ -44,6 +46,10 @@ w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
 w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
 /* An error naming the file when its size or mtime differ from when the upload began. */
 w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err);
+/* Take the claimed SHA-256: the checkpoint's, --sha256, or FILE.sha256 (upload_claim.c). */
+w2c_code w2c_upload_find_claim(w2c_upjob *j, w2c_error *err);
+/* After the SHA-256 is computed: a claim that differs is an error, aborting the upload. */
+w2c_code w2c_upload_check_claim(w2c_upjob *j, void *conn, w2c_error *err);
 /* Length of part index @k. */
 uint64_t w2c_upload_part_len(const w2c_upjob *j, unsigned k);
 

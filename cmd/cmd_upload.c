@@ -16,7 +16,10 @@ static const char help[] =
 	"  file:///DIR/NAME     a local or mounted directory\n"
 	"Files larger than one part go multipart, PARALLEL parts at a time, each with\n"
 	"Content-MD5; the SHA-256 of the file is stored as x-amz-meta-sha256.  The file\n"
-	"is read once unless that metadata must be set at creation (see --sha256-meta).\n"
+	"is read once unless that metadata must be set at creation without a claim\n"
+	"(see --sha256-meta): FILE.sha256, as build and inject write it, or --sha256 is\n"
+	"such a claim, set at creation and checked against the bytes as they are sent;\n"
+	"a claim that does not match aborts the upload before anything is created.\n"
 	"Every part's ETag and the final ETag are checked against local MD5s.  A killed\n"
 	"run leaves FILE.w2c-upload-*.json: run the same command again to resume.\n"
 	"\n"
@@ -40,6 +43,10 @@ static const char help[] =
 	"                        creation (two reads); after: one read, metadata by a\n"
 	"                        server-side copy onto itself (<= 5 GiB); auto (default):\n"
 	"                        first for multipart S3/OBS, one read otherwise\n"
+	"  --sha256 HEX          the file's SHA-256 as you know it: a claim, checked (exit 3\n"
+	"                        and nothing created if the bytes differ); default: FILE.sha256\n"
+	"                        when it names FILE and is not older than FILE\n"
+	"  --no-sidecar          ignore FILE.sha256\n"
 	"  --verify              HEAD the object: size, SHA-256 metadata and ETag must match\n"
 	"  --abort               abort the interrupted upload and delete its checkpoint\n"
 	"  --json                final result as JSON on stdout, JSON-lines progress on stderr\n"
@@ -49,7 +56,8 @@ static const char help[] =
 
 enum {
 	OPT_ENDPOINT = 0x2000, OPT_REGION, OPT_PROFILE, OPT_CA, OPT_VHOST, OPT_SIGN, OPT_UNSIGNED,
-	OPT_PART, OPT_PARALLEL, OPT_CLASS, OPT_VERIFY, OPT_ABORT, OPT_RETRIES, OPT_META,
+	OPT_PART, OPT_PARALLEL, OPT_CLASS, OPT_VERIFY, OPT_ABORT, OPT_RETRIES, OPT_META, OPT_SHA,
+	OPT_NOSIDE,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +72,8 @@ static const struct option longopts[] = {
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "storage-class", required_argument, NULL, OPT_CLASS },
 	{ "sha256-meta", required_argument, NULL, OPT_META },
+	{ "sha256", required_argument, NULL, OPT_SHA },
+	{ "no-sidecar", no_argument, NULL, OPT_NOSIDE },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "abort", no_argument, NULL, OPT_ABORT },
@@ -141,6 +151,8 @@ static void print_result(w2c_cli *cli, const w2c_upload_result *r)
 				      "verified", r->verified);
 		if (r->upload_id[0])
 			json_object_set_new(o, "upload_id", json_string(r->upload_id));
+		if (r->sha256_claim[0])
+			json_object_set_new(o, "sha256_claim", json_string(r->sha256_claim));
 		cli_print_json(o);
 		return;
 	}
@@ -150,8 +162,9 @@ static void print_result(w2c_cli *cli, const w2c_upload_result *r)
 		printf("uploaded %s: %llu bytes in %u part(s)%s, %.1f s, %.1f MiB/s\n", r->url,
 		       (unsigned long long)r->size, r->parts, r->resumed ? " (resumed)" : "",
 		       r->seconds, r->mib_per_s);
-	printf("etag %s\nsha256 %s\nstorage class %s%s\n", r->etag, r->sha256, r->storage_class,
-	       r->verified ? ", verified" : "");
+	printf("etag %s\nsha256 %s%s%s%s\nstorage class %s%s\n", r->etag, r->sha256,
+	       r->sha256_claim[0] ? " (equals the claim of " : "", r->sha256_claim,
+	       r->sha256_claim[0] ? ")" : "", r->storage_class, r->verified ? ", verified" : "");
 }
 
 int cmd_upload(int argc, char **argv, w2c_cli *cli)
@@ -175,6 +188,8 @@ int cmd_upload(int argc, char **argv, w2c_cli *cli)
 		case OPT_CLASS: o.storage_class = optarg; break;
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_ABORT: o.abort = true; break;
+		case OPT_SHA: o.sha256 = optarg; break;
+		case OPT_NOSIDE: o.no_sidecar = true; break;
 		case OPT_META:
 			if (!strcmp(optarg, "auto"))
 				o.sha256_meta = W2C_SHA256_META_AUTO;

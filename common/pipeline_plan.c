@@ -140,25 +140,6 @@ static char *default_output(const w2c_pipeline *p, const char *verb)
 	return w2c_asprintf("%s/%.*s-%s.iso", p->workdir, (int)n, base, verb);
 }
 
-/* The SHA-256 that build/inject wrote beside @iso (sha256sum format, naming @iso), for the
- * IMS tag without a second read of the image; NULL when there is none that fits. */
-static char *sidecar_sha256(const char *iso)
-{
-	char *path = w2c_asprintf("%s.sha256", iso), *data = NULL, *name = NULL, hex[65];
-	const char *base = strrchr(iso, '/');
-	bool ok = false;
-	size_t len;
-	w2c_error e;
-	base = base ? base + 1 : iso;
-	if (path && !w2c_read_file(path, 4096, &data, &len, &e) &&
-	    !w2c_sha256sum_parse(data, len, path, hex, &name, &e))
-		ok = !strcmp(name, base) || !strcmp(name, iso);
-	free(name);
-	free(data);
-	free(path);
-	return ok ? w2c_strdup(hex) : NULL;
-}
-
 static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *cur,
 			      const w2c_pipeline_stage *st, struct argv_buf *a, w2c_error *err)
 {
@@ -173,7 +154,7 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 	if (push(a, w2c_strdup("--iso"), err) || push(a, w2c_strdup(glance ? cur->current : cur->url), err))
 		return err->code;
 	if (!glance && !find_opt(st, "sha256") && !find_opt(st, "file")) {
-		char *hex = sidecar_sha256(cur->current);
+		char sum[65], *hex = w2c_sha256sum_sidecar(cur->current, sum, NULL) ? w2c_strdup(sum) : NULL;
 		if (hex && (push(a, w2c_strdup("--sha256"), err) || push(a, hex, err)))
 			return err->code;
 	}

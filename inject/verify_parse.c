@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static w2c_code bad(w2c_error *err, const char *what, const char *fmt, unsigned v, const char *want)
 {
@@ -117,4 +118,36 @@ w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, cha
 		return sum_bad(err, what, i + 1, "a file name");
 	*name = unescape(text + i, end - i, escaped);
 	return *name ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+}
+
+bool w2c_sha256sum_sidecar(const char *file, char hex[65], w2c_error *why)
+{
+	char *path = w2c_asprintf("%s.sha256", file), *data = NULL, *name = NULL;
+	const char *base = strrchr(file, '/');
+	struct stat fs, ss;
+	bool ok = false;
+	size_t len;
+	w2c_error e;
+
+	base = base ? base + 1 : file;
+	if (!why)
+		why = &e;
+	if (!path || stat(path, &ss) != 0) {
+		w2c_set_error(why, W2C_ERR_NOT_FOUND, "%s: none", path ? path : file);
+	} else if (stat(file, &fs) == 0 &&
+		   (ss.st_mtim.tv_sec < fs.st_mtim.tv_sec ||
+		    (ss.st_mtim.tv_sec == fs.st_mtim.tv_sec && ss.st_mtim.tv_nsec < fs.st_mtim.tv_nsec))) {
+		/* the file was written after its sum: the sum describes older bytes */
+		w2c_set_error(why, W2C_ERR_INVALID_INPUT, "%s: older than %s, not used", path, file);
+	} else if (!w2c_read_file(path, 4096, &data, &len, why) &&
+		   !w2c_sha256sum_parse(data, len, path, hex, &name, why)) {
+		ok = !strcmp(name, base) || !strcmp(name, file);
+		if (!ok)
+			w2c_set_error(why, W2C_ERR_INVALID_INPUT, "%s: names '%s', not %s", path, name,
+				      base);
+	}
+	free(name);
+	free(data);
+	free(path);
+	return ok;
 }

@@ -18,6 +18,11 @@
  *     runs a hashing pass first and sets the metadata at creation: the file
  *     is read twice, nothing is copied.  sha256_meta AFTER forces the single
  *     read and the copy; file:// needs no metadata and always reads once.
+ *     A claimed SHA-256 (FILE.sha256 as build/inject write it, not older
+ *     than FILE, or the sha256 option) avoids both: the metadata is set at
+ *     creation from the claim and the single read computes the SHA-256 from
+ *     the bytes sent; if they differ the upload is aborted before completion
+ *     (W2C_ERR_VIOLATIONS) and nothing is created.
  *  3. Every part's ETag must equal its MD5 and the final ETag must equal
  *     md5(md5_1 .. md5_N)-N; then HEAD checks size, storage class and, with
  *     verify, the SHA-256 metadata and ETag.
@@ -71,6 +76,9 @@ typedef struct w2c_upload_options {
 	unsigned parallel;            /**< parts in flight, default 4 */
 	const char *storage_class;    /**< default "STANDARD" */
 	w2c_sha256_meta sha256_meta;  /**< default AUTO */
+	const char *sha256;           /**< the file's SHA-256 if the caller knows it (64 hex): a claim,
+				       *   checked against the bytes read before anything completes */
+	bool no_sidecar;              /**< do not take FILE.sha256 (written by build/inject) as a claim */
 	bool verify;                  /**< HEAD the object and compare size, SHA-256 metadata, ETag */
 	bool abort;                   /**< abort the checkpointed upload and delete the checkpoint */
 	int max_retries;              /**< per request; 0 = default (6) */
@@ -88,6 +96,7 @@ typedef struct w2c_upload_result {
 	char sha256[65];
 	char storage_class[32];
 	char upload_id[256];  /**< multipart only */
+	char sha256_claim[1100]; /**< where a claim that sha256 matched came from, or "" */
 	double seconds;       /**< wall time of this run */
 	double mib_per_s;     /**< size / seconds */
 	bool skipped;         /**< identical object already there: nothing sent */

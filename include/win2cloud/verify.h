@@ -119,6 +119,14 @@ w2c_code w2c_fat_probe(const uint8_t *buf, size_t len, const char *what, w2c_fat
 w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, char hex[65],
 			     char **name, w2c_error *err);
 
+/**
+ * The SHA-256 that build/inject wrote beside @file (@file.sha256, sha256sum
+ * format, naming @file, not older than @file if that exists yet) into @hex.  False when there is
+ * none that fits; @why (may be NULL) then says which and why.  A claim only:
+ * callers check it against the bytes before relying on it.
+ */
+bool w2c_sha256sum_sidecar(const char *file, char hex[65], w2c_error *why);
+
 typedef struct w2c_verify_options {
 	const char *against;              /**< source ISO or `unpack` directory, or NULL */
 	const char *const *allow_edits;   /**< medium paths (file or folder prefix) allowed to differ */

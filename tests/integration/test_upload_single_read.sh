@@ -9,49 +9,6 @@
 E=(--endpoint "$W2C_S3_ENDPOINT")
 K=single-$RUN_ID
 B=s3://$W2C_S3_BUCKET/$K
-head_sha() { # KEY -> x-amz-meta-sha256 as awscli sees it
-	/usr/bin/aws --endpoint-url "$W2C_S3_ENDPOINT" --region us-east-1 s3api head-object \
-		--bucket "$W2C_S3_BUCKET" --key "$1" --query Metadata.sha256 --output text
-}
-md5_of_parts() { # FILE PART_MIB -> md5-of-md5s-N
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import hashlib, sys
-d = open(sys.argv[1], 'rb').read(); ps = int(sys.argv[2]) << 20
-m = [hashlib.md5(d[i:i + ps]).digest() for i in range(0, len(d), ps)]
-print(hashlib.md5(b''.join(m)).hexdigest() + '-%d' % len(m))
-PY
-}
-# traced RUN...: strace the pread64 calls into $T/st.txt (LeakSanitizer cannot run under ptrace)
-traced() {
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=pread64 -o "$T/st.txt" "$@"
-}
-pread_bytes() { # strace log -> bytes returned by pread64
-	awk '/pread64/ && $NF ~ /^[0-9]+$/ { s += $NF } END { print s + 0 }' "$1" # with "resumed>" lines
-}
-# bg_upload FILE URL MIN_PARTS ARGS... : start an upload in the background (pid in $BG) and return
-# once its checkpoint records MIN_PARTS parts; bg_wait: its exit status, output kept in $T/bg.err
-bg_upload() {
-	local file=$1 url=$2 min=$3
-	shift 3
-	"$W2C" upload "$file" "$url" "${E[@]}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
-	BG=$!
-	wait_parts "$file" "$min" $BG
-}
-bg_wait() {
-	local rc=0
-	wait "$BG" || rc=$?
-	cat "$T/bg.out" "$T/bg.err" >>"$ALL_OUT"
-	return $rc
-}
-check_object() { # FILE KEY PART_MIB : bytes, ETag and SHA-256 metadata of the object
-	local sha
-	sha=$(sha256sum <"$1" | cut -c1-64)
-	[ "$(head_sha "$2")" = "$sha" ] || fail "$2: x-amz-meta-sha256 '$(head_sha "$2")' != $sha"
-	swift_get "$2" "$T/back"
-	cmp "$1" "$T/back" || fail "$2: object bytes differ"
-	rm -f "$T/back"
-}
-
 # --- single read, metadata after completion: one read, right metadata, right ETag
 mkrand "$T/a.bin" 41
 SIZE=$((41 << 20))
