@@ -32,6 +32,17 @@ w2c_code w2c_upload_hash(int fd, const char *path, uint64_t size, uint64_t part_
 			 unsigned workers, bool part_sha, const w2c_progress *prog,
 			 pthread_mutex_t *lock, w2c_hashes *out, w2c_error *err);
 
+/*
+ * Part MD5s for a single read, on a thread of their own ahead of the upload workers (eight
+ * parts at a time): start, then wait for part @k before sending it (false: the thread failed,
+ * its error in @err, or was ended), end to stop and free (NULL is fine).
+ */
+typedef struct w2c_md5_ahead w2c_md5_ahead;
+w2c_code w2c_md5_ahead_start(w2c_md5_ahead **out, int fd, const char *path, uint64_t size,
+			     uint64_t part_size, w2c_hashes *hs, w2c_error *err);
+bool w2c_md5_ahead_wait(w2c_md5_ahead *a, unsigned k, w2c_error *err);
+void w2c_md5_ahead_end(w2c_md5_ahead *a);
+
 /* pread @n bytes at @off of the @size-byte file @path; a file that ends early is an error
  * naming the file with the expected and the found size. */
 w2c_code w2c_upload_read(int fd, void *buf, size_t n, uint64_t off, const char *path,

@@ -21,6 +21,7 @@ typedef struct w2c_upjob {
 	char claimed[65];        /* a claimed SHA-256 to check ("" = none), see upload_claim.c */
 	char *claim_src;         /* where the claim came from, for messages */
 	EVP_MD_CTX *sha;         /* single read: the whole-file SHA-256, fed in part order */
+	w2c_md5_ahead *ahead;    /* single read: part MD5s on a thread of their own */
 	pthread_mutex_t sha_lock;
 	pthread_cond_t sha_turn;
 	unsigned sha_next;       /* the part whose bytes the SHA-256 takes next */

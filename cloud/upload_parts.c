@@ -179,6 +179,9 @@ static w2c_code send_part(struct worker *w, void *conn, unsigned k, const uint8_
 	rc = j->st.ops->mp_part(conn, j->cp.upload_id, k + 1, &p, etag, e);
 	if (rc == W2C_ERR_IO && !data && fstat(j->fd, &sb) == 0 && (uint64_t)sb.st_size < j->size)
 		return w2c_upload_shrank(j->fd, j->o->file, j->size, e);
+	/* a refused Content-MD5 because the file changed since its MD5 was taken says so */
+	if (rc && rc != W2C_ERR_INTERRUPTED && w2c_upload_unchanged(j, e))
+		return e->code;
 	if (rc)
 		return rc;
 	w2c_hex(j->hs.md5[k], 16, want);
@@ -221,7 +224,10 @@ static w2c_code read_and_send(struct worker *w, void *conn, unsigned k, uint8_t 
 
 	if (rc)
 		return rc;
-	EVP_Digest(buf, len, j->hs.md5[k], NULL, EVP_md5(), NULL);
+	if (!j->ahead)
+		EVP_Digest(buf, len, j->hs.md5[k], NULL, EVP_md5(), NULL);
+	else if (!w2c_md5_ahead_wait(j->ahead, k, e))
+		return e->code;
 	if (j->hs.part_sha) {
 		EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL);
 		w2c_hex(md, 32, psha);
@@ -289,6 +295,10 @@ w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err)
 	if (!j->md5_known && (!(j->sha = EVP_MD_CTX_new()) ||
 			      !EVP_DigestInit_ex(j->sha, EVP_sha256(), NULL)))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	/* without a thread for the MD5s the workers hash their parts one stream each */
+	if (!j->md5_known && todo &&
+	    w2c_md5_ahead_start(&j->ahead, j->fd, j->o->file, j->size, j->part_size, &j->hs, err))
+		j->ahead = NULL;
 	for (; started < n; started++) {
 		w[started] = (struct worker){ j, started, "" };
 		if (pthread_create(&th[started], NULL, worker_main, &w[started]) != 0)
@@ -296,6 +306,8 @@ w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err)
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	w2c_md5_ahead_end(j->ahead);
+	j->ahead = NULL;
 	if (todo && !started)
 		return w2c_set_error(err, W2C_ERR_INTERNAL, "cannot start upload threads");
 	if (j->rc && err)

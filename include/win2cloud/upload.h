@@ -4,10 +4,12 @@
  * a directory (file:///DIR/KEY).
  *
  * How it works:
- *  1. The file is read once: each worker preads a part into its buffer
- *     (memory = part size x parallel), computes the part's MD5 (and SHA-256
- *     when the payload is signed) from those bytes, feeds the whole-file
- *     SHA-256 in part order, and sends the buffer with Content-MD5.  Files of
+ *  1. The file is read once from storage: each worker preads a part into its
+ *     buffer (memory = part size x parallel), feeds the whole-file SHA-256 in
+ *     part order (and hashes the part's SHA-256 when the payload is signed),
+ *     and sends the buffer with Content-MD5; the part MD5s come from a thread
+ *     hashing eight parts at a time just ahead of the workers, whose reads of
+ *     the same bytes then come from the page cache.  Files of
  *     one part are PUT once with x-amz-meta-sha256 and the storage class.
  *  2. A multipart object gets its storage class at creation; its
  *     x-amz-meta-sha256 is known only after the last part.  S3 can change

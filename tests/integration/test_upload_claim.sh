@@ -31,8 +31,9 @@ if strace -f -qq -e trace=pread64 -o "$T/st.txt" true 2>/dev/null; then
 	traced "$W2C" --json upload "$T/a.bin" "$B/a.bin" "${E[@]}" --part-size 5M --parallel 3 \
 		--verify >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "upload with a right sidecar"; }
 	read_b=$(pread_bytes "$T/st.txt")
-	# the file once plus the 3 MiB identity sample; a hashing pass would double it
-	[ "$read_b" -ge "$SIZE" ] && [ "$read_b" -lt $((SIZE + (4 << 20))) ] ||
+	# the sending workers once, the MD5 thread once just ahead of them, the 3 MiB identity
+	# sample; a hashing pass before the upload would add a third read
+	[ "$read_b" -ge $((2 * SIZE)) ] && [ "$read_b" -lt $((2 * SIZE + (4 << 20))) ] ||
 		fail "read $read_b bytes of a $SIZE-byte file"
 	echo "ok: claimed: $read_b bytes read for $SIZE"
 else
@@ -47,6 +48,21 @@ grep -q '"stage":"hash"' "$T/err" && fail "hashed first despite the claim"
 [ "$(json_field etag)" = "$(md5_of_parts "$T/a.bin" 5)" ] || fail "ETag $(json_field etag)"
 check_object "$T/a.bin" "$K/a.bin"
 echo "ok: right sidecar: metadata at creation, one read"
+
+# --- the disk sees one read: with the file out of the page cache, the blocks the upload fetches
+# from storage (getrusage inblock) add up to the file once, the MD5 thread's read being the one
+# that fetches and the workers' read of the same bytes hitting the cache
+sync "$T/a.bin" # dirty pages cannot be dropped
+dd if="$T/a.bin" iflag=nocache count=0 status=none
+/usr/bin/time -f %I -o "$T/inblock" "$W2C" -q upload "$T/a.bin" "$B/a2.bin" "${E[@]}" --part-size 5M \
+	--parallel 3 >/dev/null 2>"$T/err" || { cat "$T/err"; fail "upload from a cold cache"; }
+in_b=$(($(tail -1 "$T/inblock") * 512))
+if [ "$in_b" -lt $((SIZE / 2)) ]; then
+	echo "note: $in_b bytes fetched from storage: the cache could not be dropped here; not checked"
+else
+	[ "$in_b" -lt $((SIZE + (8 << 20))) ] || fail "cold cache: $in_b bytes fetched for a $SIZE-byte file"
+	echo "ok: cold cache: $in_b bytes fetched from storage for $SIZE"
+fi
 
 # --- a wrong sidecar (newer than the file): exit 3 naming it, upload aborted, nothing created
 mkrand "$T/b.bin" 23
