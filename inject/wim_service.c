@@ -1,0 +1,279 @@
+/*
+ * inject --level image: offline servicing of install.wim/esd without DISM
+ * (specs/windows-media.md §4c, §4d).  wimlib opens WIMs by path only, so
+ * the WIM is staged (copy_file_range) into a private scratch directory
+ * .w2c-service.PID.XXXXXX next to the output, as build_split.c does, and
+ * unlinked once wimlib holds it.  Each selected image is serviced
+ * (wim_image.c), then the whole WIM is written with wimlib_write into the
+ * scratch directory, opened and unlinked; the tree then reads it through
+ * /proc/self/fd/N.  Named scratch files exist only while the WIM is staged,
+ * serviced and written; a SIGKILL then leaves the directory to the next
+ * run's sweep (w2c_scratch_sweep), an error or interruption leaves nothing.
+ */
+#define _XOPEN_SOURCE 700
+#include "inject/service_int.h"
+#include "inject/build_int.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wimlib.h>
+
+#define MAX_WIMS 4
+
+struct w2c_service {
+	w2c_service_image *images;
+	size_t n_images;
+	int fds[MAX_WIMS];
+	size_t n_fds;
+};
+
+struct wim_progress { w2c_svc_wim *w; bool stopped; };
+
+w2c_code w2c_svc_wimerr(w2c_svc_wim *w, int r, const char *what)
+{
+	return w2c_set_error(w->err, r == WIMLIB_ERR_ABORTED_BY_PROGRESS ? W2C_ERR_INTERRUPTED :
+				     r == WIMLIB_ERR_NOMEM ? W2C_ERR_NOMEM :
+				     r == WIMLIB_ERR_WRITE ? W2C_ERR_IO : W2C_ERR_INVALID_INPUT,
+			     "wimlib: %s %s: %s", what, w->item, wimlib_get_error_string(r));
+}
+
+static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
+					       union wimlib_progress_info *info, void *user)
+{
+	w2c_svc_wim *w = user;
+	if (msg != WIMLIB_PROGRESS_MSG_WRITE_STREAMS)
+		return WIMLIB_PROGRESS_STATUS_CONTINUE;
+	if (w2c_progress_report(w->o->progress, "service", w->item,
+				info->write_streams.completed_bytes, info->write_streams.total_bytes))
+		return WIMLIB_PROGRESS_STATUS_ABORT;
+	return WIMLIB_PROGRESS_STATUS_CONTINUE;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void w2c_rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct stage_ctx { w2c_svc_wim *w; uint64_t done, total; };
+
+static w2c_code stage_step(void *user, uint64_t n)
+{
+	struct stage_ctx *s = user;
+	s->done += n;
+	if (w2c_progress_report(s->w->o->progress, "stage", s->w->item, s->done, s->total))
+		return w2c_set_error(s->w->err, W2C_ERR_INTERRUPTED, "inject interrupted while staging %s",
+				     s->w->item);
+	return W2C_OK;
+}
+
+/* Open the WIM with wimlib: a local file in place, else a staged copy
+ * that is unlinked as soon as wimlib has it open. */
+static w2c_code open_wim(w2c_svc_wim *w, w2c_media *m, const w2c_node *n)
+{
+	char *path = n->src == W2C_SRC_LOCAL ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", w->dir);
+	struct stage_ctx sc = { w, 0, n->size };
+	int fd = -1, r;
+	w2c_code rc = path ? W2C_OK : w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
+
+	if (!rc && n->src != W2C_SRC_LOCAL) {
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0)
+			rc = w2c_set_error(w->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
+					   strerror(errno));
+		else if (n->src == W2C_SRC_MEMORY)
+			rc = w2c_write_full(fd, n->data, n->size, path, w->err);
+		else
+			rc = w2c_media_copy_node(m, n, fd, path, stage_step, &sc, w->err);
+	}
+	if (!rc && (r = wimlib_open_wim_with_progress(path, 0, &w->wim, on_progress, w)))
+		rc = w2c_svc_wimerr(w, r, "open");
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	free(path);
+	return rc;
+}
+
+/* Write the serviced WIM whole into the scratch directory, open it and
+ * unlink it; *@fd holds it.  (wimlib_write_to_fd refuses a regular file
+ * with WIMLIB_ERR_INVALID_PARAM in wimlib 1.13.5.) */
+static w2c_code write_wim(w2c_svc_wim *w, int *fd)
+{
+	struct wimlib_wim_info info;
+	char *path = w2c_asprintf("%s/serviced.wim", w->dir);
+	int flags = WIMLIB_WRITE_FLAG_RETAIN_GUID, r;
+	w2c_code rc = W2C_OK;
+
+	*fd = -1;
+	if (!path)
+		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
+	wimlib_get_wim_info(w->wim, &info);
+	if (info.has_integrity_table)
+		flags |= WIMLIB_WRITE_FLAG_CHECK_INTEGRITY;
+	if (w2c_str_endswith_ci(w->item, ".esd")) /* solid again: raw copies of the solid resources */
+		flags |= WIMLIB_WRITE_FLAG_SOLID;
+	if ((r = wimlib_write(w->wim, path, WIMLIB_ALL_IMAGES, flags, 0)))
+		rc = w2c_svc_wimerr(w, r, "write");
+	else if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		rc = w2c_set_error(w->err, W2C_ERR_IO, "%s: %s", path, strerror(errno));
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+/* Split WIMs cannot be updated in place by wimlib; say so up front. */
+static w2c_code check_whole(w2c_media *m, const char *file, w2c_error *err)
+{
+	for (size_t i = 0; i < w2c_media_wim_count(m); i++) {
+		const w2c_wim_info *wi = w2c_media_wim(m, i);
+		if (!w2c_strcasecmp(wi->file, file) && (wi->total_parts > 1 || w2c_str_endswith_ci(file, ".swm")))
+			return w2c_set_error(err, W2C_ERR_UNSUPPORTED, "%s: a split WIM (part %u of %u) cannot be "
+					     "serviced: expected a whole install.wim or install.esd", file,
+					     wi->part_number, wi->total_parts);
+	}
+	return W2C_OK;
+}
+
+static w2c_code service_file(w2c_media *m, const char *file, const w2c_edition_selection *sel,
+			     size_t n, const char *base, const w2c_service_options *o, w2c_service *s,
+			     w2c_error *err)
+{
+	w2c_node *node = w2c_tree_lookup(w2c_media_root(m), file);
+	char *dir = w2c_asprintf("%s/.w2c-service.%ld.XXXXXX", base, (long)getpid());
+	w2c_svc_wim w = { NULL, file, dir, o, err };
+	int fd = -1;
+	w2c_code rc = dir ? check_whole(m, file, err) : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	if (!rc && (!node || node->is_dir))
+		rc = w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: not in the medium's tree", file);
+	if (!rc && !mkdtemp(dir))
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot create scratch directory: %s", dir,
+				   strerror(errno));
+	if (!rc)
+		rc = open_wim(&w, m, node);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (w2c_strcasecmp(sel[i].edition->file, file))
+			continue;
+		if (w2c_progress_report(o->progress, "service", file, i, n)) {
+			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "inject interrupted while servicing %s", file);
+			break;
+		}
+		rc = w2c_svc_image(&w, &sel[i], &s->images[s->n_images++]);
+	}
+	if (!rc)
+		rc = write_wim(&w, &fd);
+	wimlib_free(w.wim);
+	if (dir && !rc)
+		rc = w2c_tree_put_fd(w2c_media_root(m), file, fd, err);
+	if (fd >= 0 && !rc && s->n_fds < MAX_WIMS)
+		s->fds[s->n_fds++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	if (dir)
+		w2c_rm_tree(dir);
+	free(dir);
+	return rc;
+}
+
+w2c_code w2c_wim_service(w2c_media *m, const w2c_edition_selection *sel, size_t n,
+			 const w2c_service_options *o, w2c_service **out, w2c_error *err)
+{
+	w2c_service *s = calloc(1, sizeof *s);
+	const char *files[MAX_WIMS], *cand[2];
+	size_t nf = 0;
+	uint64_t need = 0;
+	char *base = NULL, *tmp = w2c_scratch_candidates(o->near, o->tmpdir, cand);
+	w2c_code rc = s && (s->images = calloc(n ? n : 1, sizeof *s->images))
+			      ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	*out = NULL;
+	for (int i = 0; i < 2; i++)
+		if (cand[i])
+			w2c_scratch_sweep(cand[i]);
+	for (size_t i = 0; !rc && i < n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < nf; k++)
+			seen |= !w2c_strcasecmp(files[k], sel[i].edition->file);
+		if (!seen && nf == MAX_WIMS)
+			rc = w2c_set_error(err, W2C_ERR_UNSUPPORTED, "%s: more than %d WIMs to service",
+					   sel[i].edition->file, MAX_WIMS);
+		else if (!seen) {
+			w2c_node *wn = w2c_tree_lookup(w2c_media_root(m), sel[i].edition->file);
+			files[nf++] = sel[i].edition->file;
+			need += wn ? 2 * wn->size : 0; /* staged copy and serviced WIM */
+		}
+	}
+	if (!rc)
+		rc = w2c_scratch_dir(cand, need, 0, &base, err);
+	for (size_t k = 0; !rc && k < nf; k++)
+		rc = service_file(m, files[k], sel, n, base, o, s, err);
+	free(base);
+	free(tmp);
+	if (rc)
+		w2c_service_free(s);
+	else
+		*out = s;
+	return rc;
+}
+
+size_t w2c_service_image_count(const w2c_service *s)
+{
+	return s ? s->n_images : 0;
+}
+
+const w2c_service_image *w2c_service_image_at(const w2c_service *s, size_t i)
+{
+	return s && i < s->n_images ? &s->images[i] : NULL;
+}
+
+char *w2c_service_json(const w2c_service *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; s && i < s->n_images; i++) {
+		const w2c_service_image *im = &s->images[i];
+		json_array_append_new(a, json_pack("{s:s,s:i,s:s?,s:s,s:s,s:i,s:i,s:i,s:i,s:b,s:s,s:b}",
+			"wim", im->wim, "index", (int)im->index, "name", im->name, "storage", im->storage,
+			"registry", im->driver_database ? "DriverDatabase" : "CriticalDeviceDatabase",
+			"control_set", (int)im->control_set, "files", (int)im->files,
+			"system_changes", (int)im->system_changes, "software_changes", (int)im->software_changes,
+			"software_hive", im->software, "setupcomplete", im->setupcomplete,
+			"hive_was_dirty", im->hive_was_dirty));
+	}
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+void w2c_service_free(w2c_service *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_images; i++) {
+		free(s->images[i].wim);
+		free(s->images[i].name);
+		free(s->images[i].storage);
+	}
+	for (size_t i = 0; i < s->n_fds; i++)
+		close(s->fds[i]);
+	free(s->images);
+	free(s);
+}
