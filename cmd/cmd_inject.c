@@ -12,7 +12,7 @@
 static const char help[] =
 	"usage: win2cloud inject ISO --drivers SRC... -o OUT.iso [--edition INDEX|NAME]...\n"
 	"                        [--driver NAME]... [--no-driver NAME]... [--json]\n"
-	"                        [--level media|image|media,image]\n"
+	"                        [--level media|image|boot[,...]]\n"
 	"                        [--unattend FILE|generate [answer-file options]]\n"
 	"                        [--large-files split|multi-extent]\n"
 	"\n"
@@ -40,6 +40,9 @@ static const char help[] =
 	"                     (before Windows 8) or DriverDatabase entries, CrashControl\n"
 	"                     AutoReboot 0, SOFTWARE DevicePath, and a SetupComplete.cmd running\n"
 	"                     pnputil /add-driver (untested on a booting Windows here)\n"
+	"                     boot: the same storage-driver recipe (.sys + SYSTEM hive only) in\n"
+	"                     boot.wim's boot image, with the drivers of the first edition of its\n"
+	"                     arch (UNCONFIRMED that WinPE binds it; not needed with media)\n"
 	"  --large-files split|multi-extent\n"
 	"                     a WIM/ESD of 4 GiB or more: split into NAME.swm parts (default: Setup\n"
 	"                     reads those from any reader of the disc) or keep it whole as an ISO\n"
@@ -71,7 +74,7 @@ typedef struct inject_job {
 	w2c_edition_selection *sel;
 	size_t n_sel;
 	char *manifest;
-	bool media, image;
+	bool media, image, boot;
 	w2c_service *svc;
 } inject_job;
 
@@ -94,13 +97,17 @@ static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *re
 		json_t *cov = json_array();
 		for (size_t i = 0; i < j->n_sel; i++)
 			json_array_append_new(cov, drv_coverage_json(&j->sel[i]));
+		char level[32];
+		snprintf(level, sizeof level, "%s%s%s%s%s", j->media ? "media" : "",
+			 j->media && j->image ? "," : "", j->image ? "image" : "",
+			 (j->media || j->image) && j->boot ? "," : "", j->boot ? "boot" : "");
 		char *imgs = w2c_service_json(j->svc);
 		json_t *ji = imgs ? json_loads(imgs, 0, NULL) : json_array();
 		free(imgs);
 		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:s,s:s,s:o,s:o}", "ok", 1, "output", j->out, "bytes",
 					 (json_int_t)res->bytes, "sha256", res->sha256, "manifest",
-					 W2C_DRIVERS_MANIFEST, "level", j->media && j->image ? "media,image" :
-					 j->image ? "image" : "media", "coverage", cov, "images", ji ? ji : json_array()));
+					 W2C_DRIVERS_MANIFEST, "level", level, "coverage", cov, "images",
+					 ji ? ji : json_array()));
 		return;
 	}
 	for (size_t i = 0; !cli->quiet && i < j->n_sel; i++)
@@ -201,8 +208,9 @@ static int run(w2c_cli *cli, inject_job *j)
 		return cli_fail(cli, &err);
 	}
 	char *images = NULL;
-	if (j->image) {
-		w2c_service_options so = { .near = j->out, .progress = &cli->progress, .log = &cli->log };
+	if (j->image || j->boot) {
+		w2c_service_options so = { .near = j->out, .boot_wim = j->boot, .progress = &cli->progress,
+					   .log = &cli->log };
 		rc = w2c_wim_service(j->m, j->sel, j->n_sel, &so, &j->svc, &err);
 		if (!rc && !(images = w2c_service_json(j->svc)))
 			rc = w2c_set_error(&err, W2C_ERR_NOMEM, "out of memory");
@@ -228,22 +236,24 @@ static int run(w2c_cli *cli, inject_job *j)
 	return 0;
 }
 
-/* "media", "image", "media,image" (either order). */
+/* A comma-separated set of "media", "image", "boot". */
 static bool parse_level(inject_job *j, const char *arg)
 {
 	char *dup = strdup(arg), *save = NULL;
 	bool ok = dup != NULL;
-	j->media = j->image = false;
+	j->media = j->image = j->boot = false;
 	for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "media"))
 			j->media = true;
 		else if (!strcmp(t, "image"))
 			j->image = true;
+		else if (!strcmp(t, "boot"))
+			j->boot = true;
 		else
 			ok = false;
 	}
 	free(dup);
-	return ok && (j->media || j->image);
+	return ok && (j->media || j->image || j->boot);
 }
 
 int cmd_inject(int argc, char **argv, w2c_cli *cli)
@@ -291,7 +301,7 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		case 'L':
 			if (!parse_level(&j, optarg)) {
 				job_free(&j);
-				return cli_usage_error(cli, "inject", "--level: '%s' is not media, image or media,image",
+				return cli_usage_error(cli, "inject", "--level: '%s' is not a comma-separated set of media, image, boot",
 						       optarg);
 			}
 			break;
@@ -302,7 +312,7 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		job_free(&j);
 		return cli_usage_error(cli, "inject", "expects ISO, --drivers SRC and -o OUT.iso");
 	}
-	if (!j.media && !j.image)
+	if (!j.media && !j.image && !j.boot)
 		j.media = true;
 	if (j.unattend && !j.media) {
 		job_free(&j);

@@ -51,9 +51,11 @@ typedef struct w2c_svc_wim {
 	const char *dir;          /* private scratch directory */
 	const w2c_service_options *o;
 	w2c_error *err;
+	bool boot;                /* boot.wim: storage .sys and SYSTEM only */
 } w2c_svc_wim;
 
-/* Apply the recipe to image @e->index for the drivers of @sel; fills @img. */
-w2c_code w2c_svc_image(w2c_svc_wim *w, const w2c_edition_selection *sel, w2c_service_image *img);
+/* Apply the recipe to image @ed->index for the drivers of @sel; fills @img. */
+w2c_code w2c_svc_image(w2c_svc_wim *w, const w2c_edition *ed, const w2c_edition_selection *sel,
+		       w2c_service_image *img);
 w2c_code w2c_svc_wimerr(w2c_svc_wim *w, int r, const char *what);
 #endif

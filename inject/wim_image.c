@@ -190,7 +190,7 @@ static w2c_code stage_drivers(img_ctx *c, const w2c_edition_selection *sel, cons
 {
 	w2c_code rc = W2C_OK;
 	char *sys = w2c_asprintf("%s.sys", svc);
-	for (size_t i = 0; !rc && i < sel->n_choices; i++) {
+	for (size_t i = 0; !rc && !c->w->boot && i < sel->n_choices; i++) {
 		const w2c_driver_choice *ch = &sel->choices[i];
 		for (size_t k = 0; !rc && ch->reason == W2C_SEL_CHOSEN && k < ch->n_entries; k++) {
 			const w2c_driver_entry *e = ch->entries[k];
@@ -333,9 +333,8 @@ static w2c_code overlay(img_ctx *c, const char *win)
 	return r ? w2c_svc_wimerr(c->w, r, "update") : W2C_OK;
 }
 
-static w2c_code run_recipe(img_ctx *c, const w2c_edition_selection *sel)
+static w2c_code run_recipe(img_ctx *c, const w2c_edition *e, const w2c_edition_selection *sel)
 {
-	const w2c_edition *e = sel->edition;
 	const char *svc = NULL, *arch = e->arch ? e->arch : "amd64";
 	const w2c_driver_entry *st = storage_entry(sel, &svc);
 	char *win = NULL, *virtio = NULL, *sysdrv = NULL;
@@ -355,9 +354,10 @@ static w2c_code run_recipe(img_ctx *c, const w2c_edition_selection *sel)
 		rc = resolve(c, "/Windows/System32/drivers", &sysdrv, &exists, &size);
 	if (!rc)
 		rc = system_hive(c, svc, arch);
-	if (!rc)
+	c->img->setupcomplete = "none";
+	if (!rc && !c->w->boot) /* WinPE runs neither SetupComplete.cmd nor DevicePath scans */
 		rc = software_hive(c);
-	if (!rc)
+	if (!rc && !c->w->boot)
 		rc = setup_complete(c);
 	if (!rc)
 		rc = stage_drivers(c, sel, virtio, sysdrv, st, svc);
@@ -369,19 +369,20 @@ static w2c_code run_recipe(img_ctx *c, const w2c_edition_selection *sel)
 	return rc;
 }
 
-w2c_code w2c_svc_image(w2c_svc_wim *w, const w2c_edition_selection *sel, w2c_service_image *img)
+w2c_code w2c_svc_image(w2c_svc_wim *w, const w2c_edition *ed, const w2c_edition_selection *sel,
+		       w2c_service_image *img)
 {
 	img_ctx c = { w, img, NULL, NULL, 0 };
 	w2c_code rc;
 
-	img->index = sel->edition->index;
+	img->index = ed->index;
 	img->wim = w2c_strdup(w->item);
-	img->name = sel->edition->name ? w2c_strdup(sel->edition->name) : NULL;
+	img->name = ed->name ? w2c_strdup(ed->name) : NULL;
 	c.stage = w2c_asprintf("%s/i%u", w->dir, img->index);
 	if (!img->wim || !c.stage)
 		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
 	rc = mkdir(c.stage, 0700) ? w2c_set_error(w->err, W2C_ERR_IO, "%s: %s", c.stage, strerror(errno))
-				  : run_recipe(&c, sel);
+				  : run_recipe(&c, ed, sel);
 	for (size_t i = 0; i < c.n_placed; i++)
 		free(c.placed[i]);
 	free(c.placed);

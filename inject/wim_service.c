@@ -153,13 +153,19 @@ static w2c_code check_whole(w2c_media *m, const char *file, w2c_error *err)
 	return W2C_OK;
 }
 
-static w2c_code service_file(w2c_media *m, const char *file, const w2c_edition_selection *sel,
-			     size_t n, const char *base, const w2c_service_options *o, w2c_service *s,
+/* One image to service: which, and with which drivers. */
+typedef struct svc_job {
+	const w2c_edition *ed;
+	const w2c_edition_selection *sel;
+} svc_job;
+
+static w2c_code service_file(w2c_media *m, const char *file, const svc_job *jobs, size_t n,
+			     const char *base, const w2c_service_options *o, w2c_service *s,
 			     w2c_error *err)
 {
 	w2c_node *node = w2c_tree_lookup(w2c_media_root(m), file);
 	char *dir = w2c_asprintf("%s/.w2c-service.%ld.XXXXXX", base, (long)getpid());
-	w2c_svc_wim w = { NULL, file, dir, o, err };
+	w2c_svc_wim w = { NULL, file, dir, o, err, w2c_str_endswith_ci(file, "/boot.wim") };
 	int fd = -1;
 	w2c_code rc = dir ? check_whole(m, file, err) : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 
@@ -171,13 +177,13 @@ static w2c_code service_file(w2c_media *m, const char *file, const w2c_edition_s
 	if (!rc)
 		rc = open_wim(&w, m, node);
 	for (size_t i = 0; !rc && i < n; i++) {
-		if (w2c_strcasecmp(sel[i].edition->file, file))
+		if (w2c_strcasecmp(jobs[i].ed->file, file))
 			continue;
 		if (w2c_progress_report(o->progress, "service", file, i, n)) {
 			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "inject interrupted while servicing %s", file);
 			break;
 		}
-		rc = w2c_svc_image(&w, &sel[i], &s->images[s->n_images++]);
+		rc = w2c_svc_image(&w, jobs[i].ed, jobs[i].sel, &s->images[s->n_images++]);
 	}
 	if (!rc)
 		rc = write_wim(&w, &fd);
@@ -194,40 +200,69 @@ static w2c_code service_file(w2c_media *m, const char *file, const w2c_edition_s
 	return rc;
 }
 
+/* boot.wim's boot image (Windows Setup), with the drivers of the first
+ * selected edition of its architecture: the same release as the medium. */
+static w2c_code boot_job(w2c_media *m, const w2c_edition_selection *sel, size_t n, svc_job *job,
+			 w2c_error *err)
+{
+	for (size_t i = 0; i < w2c_media_wim_count(m); i++) {
+		const w2c_wim_info *wi = w2c_media_wim(m, i);
+		uint32_t bi = wi->boot_index ? wi->boot_index : wi->image_count >= 2 ? 2 : 0;
+		if (!w2c_str_endswith_ci(wi->file, "/boot.wim") || !bi || bi > wi->image_count)
+			continue;
+		job->ed = &wi->images[bi - 1];
+		for (size_t k = 0; k < n && !job->sel; k++)
+			if (job->ed->arch && sel[k].edition->arch && !strcmp(job->ed->arch, sel[k].edition->arch))
+				job->sel = &sel[k];
+		if (!job->sel)
+			break;
+		return W2C_OK;
+	}
+	return w2c_set_error(err, W2C_ERR_NOT_FOUND, "/sources/boot.wim: no boot image (boot index or "
+			     "image 2), or no selected edition of its architecture: expected a Windows "
+			     "Setup boot.wim of the same release");
+}
+
 w2c_code w2c_wim_service(w2c_media *m, const w2c_edition_selection *sel, size_t n,
 			 const w2c_service_options *o, w2c_service **out, w2c_error *err)
 {
 	w2c_service *s = calloc(1, sizeof *s);
+	svc_job *jobs = calloc(n + 1, sizeof *jobs);
 	const char *files[MAX_WIMS], *cand[2];
-	size_t nf = 0;
+	size_t nf = 0, nj = n;
 	uint64_t need = 0;
 	char *base = NULL, *tmp = w2c_scratch_candidates(o->near, o->tmpdir, cand);
-	w2c_code rc = s && (s->images = calloc(n ? n : 1, sizeof *s->images))
+	w2c_code rc = s && jobs && (s->images = calloc(n + 1, sizeof *s->images))
 			      ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 
 	*out = NULL;
 	for (int i = 0; i < 2; i++)
 		if (cand[i])
 			w2c_scratch_sweep(cand[i]);
-	for (size_t i = 0; !rc && i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++)
+		jobs[i] = (svc_job){ sel[i].edition, &sel[i] };
+	if (!rc && o->boot_wim && !(rc = boot_job(m, sel, n, &jobs[n], err)))
+		nj++;
+	for (size_t i = 0; !rc && i < nj; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < nf; k++)
-			seen |= !w2c_strcasecmp(files[k], sel[i].edition->file);
+			seen |= !w2c_strcasecmp(files[k], jobs[i].ed->file);
 		if (!seen && nf == MAX_WIMS)
 			rc = w2c_set_error(err, W2C_ERR_UNSUPPORTED, "%s: more than %d WIMs to service",
-					   sel[i].edition->file, MAX_WIMS);
+					   jobs[i].ed->file, MAX_WIMS);
 		else if (!seen) {
-			w2c_node *wn = w2c_tree_lookup(w2c_media_root(m), sel[i].edition->file);
-			files[nf++] = sel[i].edition->file;
+			w2c_node *wn = w2c_tree_lookup(w2c_media_root(m), jobs[i].ed->file);
+			files[nf++] = jobs[i].ed->file;
 			need += wn ? 2 * wn->size : 0; /* staged copy and serviced WIM */
 		}
 	}
 	if (!rc)
 		rc = w2c_scratch_dir(cand, need, 0, &base, err);
 	for (size_t k = 0; !rc && k < nf; k++)
-		rc = service_file(m, files[k], sel, n, base, o, s, err);
+		rc = service_file(m, files[k], jobs, nj, base, o, s, err);
 	free(base);
 	free(tmp);
+	free(jobs);
 	if (rc)
 		w2c_service_free(s);
 	else

@@ -19,6 +19,8 @@ extern "C" {
 typedef struct w2c_service_options {
 	const char *near;             /**< scratch goes next to this path (the output), else $TMPDIR */
 	const char *tmpdir;           /**< or here, when set */
+	bool boot_wim;                /**< also boot.wim's boot image: storage driver .sys + SYSTEM
+				       *   recipe only (UNCONFIRMED that it binds in WinPE) */
 	const w2c_progress *progress;
 	const w2c_logger *log;
 } w2c_service_options;
@@ -34,7 +36,7 @@ typedef struct w2c_service_image {
 	unsigned files;               /**< files under /Windows/Drivers/VirtIO */
 	unsigned system_changes, software_changes; /**< values/keys written (0 on a re-run) */
 	bool software;                /**< a SOFTWARE hive was found */
-	const char *setupcomplete;    /**< "created", "appended" or "kept" */
+	const char *setupcomplete;    /**< "created", "appended", "kept" or "none" (boot.wim) */
 	bool hive_was_dirty;          /**< SYSTEM sequence numbers differed (no log data) */
 } w2c_service_image;
 
@@ -45,7 +47,9 @@ typedef struct w2c_service w2c_service;
  * Service every edition in @sel[0..n) (its WIM is staged to scratch, edited
  * with wimlib and hivex, and written whole to an unlinked scratch file that
  * replaces the WIM in the tree of @m).  The source is never modified.  Split
- * WIMs (.swm) are refused; install.esd is written solid again.  Errors
+ * WIMs (.swm) are refused; install.esd is written solid again.  With
+ * @o->boot_wim, boot.wim's boot image gets the storage driver with the
+ * drivers selected for the first edition of its architecture.  Errors
  * name the WIM, the image, the file in it and what was expected.  Free the
  * result with w2c_service_free() only after the tree has been written.
  */

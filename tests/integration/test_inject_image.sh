@@ -6,7 +6,7 @@
 # SYSTEM_WIN_10_1709 (DriverDatabase path, dirty header).  Checks: wimlib-imagex verify, the
 # files in the WIM, every hive value read back with hivexregedit/hivexget, SetupComplete.cmd
 # created/appended, edition XML unchanged, verify --against SRC, idempotent re-inject,
-# media,image, install.esd, errors naming the file, SIGKILL leaving no output (and the next
+# media,image, boot.wim, install.esd, errors naming the file, SIGKILL leaving no output (and the next
 # run sweeping the scratch), the source ISO unchanged.  Windows itself cannot boot here.
 set -euo pipefail
 iso=$W2C_FIXTURES/win/win.iso
@@ -117,7 +117,7 @@ wimlib-imagex extract "$w" 2 /Windows/Setup/Scripts/SetupComplete.cmd --dest-dir
 	fail "image 2: the user's SetupComplete.cmd was not kept with our line appended"
 
 # --- edition XML: every property but the counts and times wimlib updates
-props() { wimlib-imagex info "$1" | grep -vE '^(Directory Count|File Count|Total Bytes|Hard Link Bytes|Creation Time|Last Modification Time|Size|Path|GUID|Integrity Info|Attributes|Part Number|Boot Metadata Resource):'; }
+props() { wimlib-imagex info "$1" | grep -vE '^(Directory Count|File Count|Total Bytes|Hard Link Bytes|Creation Time|Last Modification Time|Size|Path|Integrity Info|Attributes|Part Number|Boot Metadata Resource):'; }
 props src.wim > p0; props "$w" > p1
 diff p0 p1 || fail "WIM/edition XML changed"
 
@@ -145,6 +145,28 @@ done
 7z l both.iso > l.txt
 grep -q 'WinPEDriver\$/viostor/2k19_amd64/viostor.inf' l.txt || fail "media,image: no \$WinPEDriver\$"
 "$W2C" -q verify both.iso --against src.iso || fail "verify both.iso"
+
+# --- boot.wim's boot image (image 2): storage .sys + SYSTEM recipe only
+7z x -y -ofb "$iso" sources/boot.wim >/dev/null
+cp fb/sources/boot.wim boot.wim
+wimlib-imagex update boot.wim 2 --command="add win10.SYSTEM /Windows/System32/config/SYSTEM" >/dev/null
+"$W2C" -q build src.iso --add /sources/boot.wim=boot.wim -o srcb.iso
+"$W2C" -q inject srcb.iso --drivers vw --level image,boot -o outb.iso --json > outb.json
+python3 -c "
+import json; d = json.load(open('outb.json')); b = [i for i in d['images'] if i['wim'] == '/sources/boot.wim']
+assert d['level'] == 'image,boot' and len(d['images']) == 5 and len(b) == 1, d
+assert b[0]['index'] == 2 and b[0]['registry'] == 'DriverDatabase' and b[0]['setupcomplete'] == 'none' and b[0]['files'] == 0, b"
+7z x -y -ob outb.iso sources/boot.wim >/dev/null
+wimlib-imagex verify b/sources/boot.wim >/dev/null 2>&1 || fail "serviced boot.wim does not verify"
+wimlib-imagex dir b/sources/boot.wim 2 > boot2; wimlib-imagex dir b/sources/boot.wim 1 > boot1
+grep -qx /Windows/System32/drivers/viostor.sys boot2 || fail "boot.wim image 2 lacks viostor.sys"
+grep -q -e VirtIO -e SetupComplete boot2 && fail "boot.wim got install-only files"
+grep -q viostor boot1 && fail "boot.wim image 1 (WinPE) serviced"
+wimlib-imagex extract b/sources/boot.wim 2 /Windows/System32/config/SYSTEM --dest-dir=bx --no-acls >/dev/null
+[ "$(hivexget bx/SYSTEM '\ControlSet001\Services\viostor' Start)" = 0 ] || fail "boot.wim service key"
+props fb/sources/boot.wim > pb0; props b/sources/boot.wim > pb1
+diff pb0 pb1 || fail "boot.wim XML or boot index changed"
+"$W2C" -q verify outb.iso --against srcb.iso || fail "verify outb.iso"
 
 # --- install.esd: serviced and written solid again
 wimlib-imagex export src.wim all install.esd --solid >/dev/null
