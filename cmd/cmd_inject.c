@@ -31,7 +31,7 @@ static const char help[] =
 	"  --edition X        only these editions (index or name); repeatable\n"
 	"  --driver NAME      also inject NAME ('*' = every driver found); repeatable\n"
 	"  --no-driver NAME   do not inject NAME; repeatable\n"
-	"  --level L          where drivers go (default media; comma-separated for both):\n"
+	"  --level L          where drivers go (default media; a comma-separated set):\n"
 	"                     media: the medium's $WinPEDriver$ (Setup loads them)\n"
 	"                     image: offline servicing of every selected edition of\n"
 	"                     install.wim/esd without DISM (virt-v2v's recipe): all package files\n"
@@ -62,7 +62,7 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
 	"driver or the answer file has lint errors, 4 unreadable ISO, driver source or answer\n"
-	"file, 6 interrupted.\n";
+	"file, or a WIM/hive that cannot be serviced, 6 interrupted.\n";
 
 typedef struct inject_job {
 	drv_args a;
