@@ -123,35 +123,36 @@ w2c_code w2c_scratch_dir(const char *const cand[2], uint64_t need, uint64_t imag
 	return rc;
 }
 
-struct stage_progress { struct split_ctx *c; uint64_t done, total; };
+struct stage_progress { const w2c_progress *pr; const char *item, *who; w2c_error *err; uint64_t done, total; };
 
 static w2c_code stage_step(void *user, uint64_t n)
 {
 	struct stage_progress *p = user;
 	p->done += n;
-	if (w2c_progress_report(p->c->o->progress, "stage", p->c->item, p->done, p->total))
-		return w2c_set_error(p->c->err, W2C_ERR_INTERRUPTED, "build interrupted while staging %s",
-				     p->c->item);
+	if (w2c_progress_report(p->pr, "stage", p->item, p->done, p->total))
+		return w2c_set_error(p->err, W2C_ERR_INTERRUPTED, "%s interrupted while staging %s", p->who,
+				     p->item);
 	return W2C_OK;
 }
 
 /* Copy the WIM's bytes out of the source image into @path; *@fd receives it.
  * (Not O_TMPFILE: wimlib takes realpath() of what it opens, and fails on
  * /proc/self/fd/N of an unnamed file.) */
-static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, int *fd)
+w2c_code w2c_stage_wim(w2c_media *m, const w2c_node *n, const char *path, int *fd,
+		       const w2c_progress *pr, const char *item, const char *who, w2c_error *err)
 {
-	struct stage_progress p = { c, 0, n->size };
+	struct stage_progress p = { pr, item, who, err, 0, n->size };
 
 	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (*fd < 0)
-		return w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
+		return w2c_set_error(err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
 				     strerror(errno));
 	if (n->src == W2C_SRC_MEMORY)
-		return w2c_write_full(*fd, n->data, n->size, path, c->err);
+		return w2c_write_full(*fd, n->data, n->size, path, err);
 	if (n->src == W2C_SRC_LOCAL) /* a serviced WIM, unlinked: wimlib needs a name */
-		return w2c_copy_local(n->local_path, n->size, *fd, path, stage_step, &p, c->err);
+		return w2c_copy_local(n->local_path, n->size, *fd, path, stage_step, &p, err);
 	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
-	return w2c_media_copy_node(c->m, n, *fd, path, stage_step, &p, c->err);
+	return w2c_media_copy_node(m, n, *fd, path, stage_step, &p, err);
 }
 
 static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,
@@ -273,7 +274,7 @@ static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_spli
 	if (!rc && !src)
 		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
 	if (!rc && !in_place(n))
-		rc = stage(c, n, src, &fd);
+		rc = w2c_stage_wim(c->m, n, src, &fd, c->o->progress, c->item, "build", c->err);
 	if (!rc && (r = wimlib_open_wim_with_progress(src, 0, &wim, on_wim_progress, c)))
 		rc = wimerr(c, r, "open", src);
 	if (fd >= 0) { /* wimlib holds its own descriptor from here */

@@ -72,37 +72,17 @@ void w2c_rm_tree(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-struct stage_ctx { w2c_svc_wim *w; uint64_t done, total; };
-
-static w2c_code stage_step(void *user, uint64_t n)
-{
-	struct stage_ctx *s = user;
-	s->done += n;
-	if (w2c_progress_report(s->w->o->progress, "stage", s->w->item, s->done, s->total))
-		return w2c_set_error(s->w->err, W2C_ERR_INTERRUPTED, "inject interrupted while staging %s",
-				     s->w->item);
-	return W2C_OK;
-}
-
 /* Open the WIM with wimlib: a local file in place, else a staged copy
  * that is unlinked as soon as wimlib has it open. */
 static w2c_code open_wim(w2c_svc_wim *w, w2c_media *m, const w2c_node *n)
 {
-	char *path = n->src == W2C_SRC_LOCAL ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", w->dir);
-	struct stage_ctx sc = { w, 0, n->size };
+	bool in_place = n->src == W2C_SRC_LOCAL && strncmp(n->local_path, "/proc/self/fd/", 14);
+	char *path = in_place ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", w->dir);
 	int fd = -1, r;
 	w2c_code rc = path ? W2C_OK : w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
 
-	if (!rc && n->src != W2C_SRC_LOCAL) {
-		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-		if (fd < 0)
-			rc = w2c_set_error(w->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
-					   strerror(errno));
-		else if (n->src == W2C_SRC_MEMORY)
-			rc = w2c_write_full(fd, n->data, n->size, path, w->err);
-		else
-			rc = w2c_media_copy_node(m, n, fd, path, stage_step, &sc, w->err);
-	}
+	if (!rc && !in_place)
+		rc = w2c_stage_wim(m, n, path, &fd, w->o->progress, w->item, "inject", w->err);
 	if (!rc && (r = wimlib_open_wim_with_progress(path, 0, &w->wim, on_progress, w)))
 		rc = w2c_svc_wimerr(w, r, "open");
 	if (fd >= 0) {
