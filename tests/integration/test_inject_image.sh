@@ -199,6 +199,16 @@ set -e
 ls bad.iso* 2>/dev/null && fail "a failed inject left output"
 ls -a | grep -q '^\.w2c-' && fail "a failed inject left scratch"
 
+# --- SIGINT while servicing: exit 6, no output, no scratch (the error path removes it)
+"$W2C" -q inject src.iso --drivers vw --level image -o int.iso & pid=$!
+for _ in $(seq 200); do ls -a | grep -q '^\.w2c-service\.' && break; sleep 0.02; done
+kill -INT $pid; rc=0; wait $pid || rc=$?
+if [ $rc != 0 ]; then
+	[ $rc = 6 ] || fail "SIGINT: exit $rc, expected 6"
+	ls int.iso* 2>/dev/null && fail "SIGINT left output"
+	ls -a | grep -q '^\.w2c-' && fail "SIGINT left scratch"
+fi
+
 # --- SIGKILL while servicing: no output; the next run sweeps the scratch
 "$W2C" -q inject src.iso --drivers vw --level image -o killed.iso & pid=$!
 for _ in $(seq 200); do ls -a | grep -q '^\.w2c-service\.' && break; sleep 0.02; done
