@@ -140,6 +140,16 @@ for i in 1 2 3 4; do
 done
 "$W2C" -q verify again.iso --against out.iso || fail "verify again.iso --against out.iso"
 
+# --- drivers from an ISO (read from its extents): the same files as from the directory
+if command -v genisoimage >/dev/null; then
+	genisoimage -quiet -J -R -o vw.iso vw 2>/dev/null
+	"$W2C" -q inject src.iso --drivers vw.iso --level image --edition 3 -o fromiso.iso
+	7z x -y -ofi fromiso.iso sources/install.wim >/dev/null
+	wimlib-imagex extract fi/sources/install.wim 3 /Windows/Drivers/VirtIO --dest-dir=vi --no-acls >/dev/null
+	wimlib-imagex extract "$w" 3 /Windows/Drivers/VirtIO --dest-dir=vd --no-acls >/dev/null
+	diff -r vi vd || fail "drivers from an ISO differ from those of the directory"
+fi
+
 # --- both levels
 "$W2C" -q inject src.iso --drivers vw --level media,image -o both.iso
 7z l both.iso > l.txt
