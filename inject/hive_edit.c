@@ -131,7 +131,7 @@ static w2c_code set_dword(hctx *c, hive_node_h node, const char *key, const char
 	return set_raw(c, node, key, vname, hive_t_REG_DWORD, le, sizeof le);
 }
 
-/* Key @fmt... below @from, created; then the caller sets values on *@n. */
+/* Key @path below @from, created as needed; the caller sets values on *@n. */
 static w2c_code mkkey(hctx *c, hive_node_h from, const char *path, hive_node_h *n)
 {
 	w2c_code rc = key_at(c, from, path, true, n);
@@ -312,8 +312,11 @@ static w2c_code edit(const char *path, const char *name, recipe_fn fn, const cha
 	w2c_code rc;
 
 	memset(r, 0, sizeof *r);
-	if ((rc = w2c_hive_sequence(path, &r->seq1, &r->seq2, err)))
-		return w2c_set_error(err, err->code, "%s: %s", name, err->message);
+	if ((rc = w2c_hive_sequence(path, &r->seq1, &r->seq2, err))) {
+		char why[sizeof err->message];
+		snprintf(why, sizeof why, "%s", err->message);
+		return w2c_set_error(err, rc, "%s: %s", name, why);
+	}
 	r->dirty = r->seq1 != r->seq2;
 	errno = 0;
 	if (!(c.h = hivex_open(path, HIVEX_OPEN_WRITE)))

@@ -111,7 +111,10 @@ static w2c_code extract(img_ctx *c, const char *rel, char **local)
 	if (r) {
 		free(dst);
 		char *wh = where(c, rel);
-		w2c_code rc = w2c_svc_wimerr(c->w, r, wh ? wh : rel);
+		w2c_code rc = w2c_set_error(c->w->err, r == WIMLIB_ERR_NOMEM ? W2C_ERR_NOMEM :
+					    r == WIMLIB_ERR_WRITE ? W2C_ERR_IO : W2C_ERR_INVALID_INPUT,
+					    "%s: wimlib cannot extract it: %s", wh ? wh : rel,
+					    wimlib_get_error_string(r));
 		free(wh);
 		return rc;
 	}
