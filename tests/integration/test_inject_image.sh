@@ -150,6 +150,13 @@ if command -v genisoimage >/dev/null; then
 	diff -r vi vd || fail "drivers from an ISO differ from those of the directory"
 fi
 
+# --- an unpacked directory as the source: its install.wim is copied, never written
+"$W2C" -q unpack src.iso ud
+sha256sum ud/sources/install.wim > ud.sum
+"$W2C" -q inject ud --drivers vw --level image --edition 1 -o fromdir.iso 2>/dev/null
+sha256sum -c --quiet ud.sum || fail "inject --level image modified the unpacked source's install.wim"
+"$W2C" -q verify fromdir.iso --against src.iso || fail "verify fromdir.iso"
+
 # --- both levels
 "$W2C" -q inject src.iso --drivers vw --level media,image -o both.iso
 7z l both.iso > l.txt
