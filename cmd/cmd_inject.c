@@ -3,6 +3,7 @@
 #include "uxcli.h"
 #include "common/util.h"
 #include "win2cloud/build.h"
+#include "win2cloud/service.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@
 
 static const char help[] =
 	"usage: win2cloud inject ISO --drivers SRC... -o OUT.iso [--edition INDEX|NAME]...\n"
-	"                        [--driver NAME]... [--no-driver NAME]... [--level media] [--json]\n"
+	"                        [--driver NAME]... [--no-driver NAME]... [--json]\n"
+	"                        [--level media|image|boot[,...]]\n"
 	"                        [--unattend FILE|generate [answer-file options]]\n"
 	"                        [--large-files split|multi-extent]\n"
 	"\n"
@@ -29,7 +31,18 @@ static const char help[] =
 	"  --edition X        only these editions (index or name); repeatable\n"
 	"  --driver NAME      also inject NAME ('*' = every driver found); repeatable\n"
 	"  --no-driver NAME   do not inject NAME; repeatable\n"
-	"  --level media      where drivers go: the media's $WinPEDriver$ (the only level so far)\n"
+	"  --level L          where drivers go (default media; a comma-separated set):\n"
+	"                     media: the medium's $WinPEDriver$ (Setup loads them)\n"
+	"                     image: offline servicing of every selected edition of\n"
+	"                     install.wim/esd without DISM (virt-v2v's recipe): all package files\n"
+	"                     into \\Windows\\Drivers\\VirtIO, the storage driver's .sys into\n"
+	"                     System32\\drivers, SYSTEM hive service + CriticalDeviceDatabase\n"
+	"                     (before Windows 8) or DriverDatabase entries, CrashControl\n"
+	"                     AutoReboot 0, SOFTWARE DevicePath, and a SetupComplete.cmd running\n"
+	"                     pnputil /add-driver (untested on a booting Windows here)\n"
+	"                     boot: the same storage-driver recipe (.sys + SYSTEM hive only) in\n"
+	"                     boot.wim's boot image, with the drivers of the first edition of its\n"
+	"                     arch (UNCONFIRMED that WinPE binds it; not needed with media)\n"
 	"  --large-files split|multi-extent\n"
 	"                     a WIM/ESD of 4 GiB or more: split into NAME.swm parts (default: Setup\n"
 	"                     reads those from any reader of the disc) or keep it whole as an ISO\n"
@@ -49,7 +62,7 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
 	"driver or the answer file has lint errors, 4 unreadable ISO, driver source or answer\n"
-	"file, 6 interrupted.\n";
+	"file, or a WIM/hive that cannot be serviced, 6 interrupted.\n";
 
 typedef struct inject_job {
 	drv_args a;
@@ -61,6 +74,8 @@ typedef struct inject_job {
 	w2c_edition_selection *sel;
 	size_t n_sel;
 	char *manifest;
+	bool media, image, boot;
+	w2c_service *svc;
 } inject_job;
 
 static void job_free(inject_job *j)
@@ -69,6 +84,7 @@ static void job_free(inject_job *j)
 		w2c_edition_selection_clear(&j->sel[i]);
 	free(j->sel);
 	free(j->manifest);
+	w2c_service_free(j->svc);
 	ux_free_secrets(&j->ux);
 	w2c_media_free(j->m);
 	w2c_driver_catalog_free(j->cat);
@@ -81,13 +97,29 @@ static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *re
 		json_t *cov = json_array();
 		for (size_t i = 0; i < j->n_sel; i++)
 			json_array_append_new(cov, drv_coverage_json(&j->sel[i]));
-		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:s,s:o}", "ok", 1, "output", j->out, "bytes",
+		char level[32];
+		snprintf(level, sizeof level, "%s%s%s%s%s", j->media ? "media" : "",
+			 j->media && j->image ? "," : "", j->image ? "image" : "",
+			 (j->media || j->image) && j->boot ? "," : "", j->boot ? "boot" : "");
+		char *imgs = w2c_service_json(j->svc);
+		json_t *ji = imgs ? json_loads(imgs, 0, NULL) : json_array();
+		free(imgs);
+		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:s,s:s,s:o,s:o}", "ok", 1, "output", j->out, "bytes",
 					 (json_int_t)res->bytes, "sha256", res->sha256, "manifest",
-					 W2C_DRIVERS_MANIFEST, "coverage", cov));
+					 W2C_DRIVERS_MANIFEST, "level", level, "coverage", cov, "images",
+					 ji ? ji : json_array()));
 		return;
 	}
 	for (size_t i = 0; !cli->quiet && i < j->n_sel; i++)
 		drv_print_coverage(&j->sel[i]);
+	for (size_t i = 0; !cli->quiet && i < w2c_service_image_count(j->svc); i++) {
+		const w2c_service_image *im = w2c_service_image_at(j->svc, i);
+		printf("%s image %u%s%s%s: %s via %s, %u files in \\Windows\\Drivers\\VirtIO, %u SYSTEM and "
+		       "%u SOFTWARE values set, SetupComplete.cmd %s\n", im->wim, im->index,
+		       im->name ? " (" : "", im->name ? im->name : "", im->name ? ")" : "", im->storage,
+		       im->driver_database ? "DriverDatabase" : "CriticalDeviceDatabase", im->files,
+		       im->system_changes, im->software_changes, im->setupcomplete);
+	}
 	if (!cli->quiet)
 		printf("wrote %s (%llu bytes)\nsha256 %s\n", j->out, (unsigned long long)res->bytes,
 		       res->sha256);
@@ -175,7 +207,18 @@ static int run(w2c_cli *cli, inject_job *j)
 			      j->out);
 		return cli_fail(cli, &err);
 	}
-	rc = w2c_drivers_place(j->m, w2c_media_root(j->m), j->sel, j->n_sel, &j->manifest, &err);
+	char *images = NULL;
+	if (j->image || j->boot) {
+		w2c_service_options so = { .near = j->out, .boot_wim = j->boot, .progress = &cli->progress,
+					   .log = &cli->log };
+		rc = w2c_wim_service(j->m, j->sel, j->n_sel, &so, &j->svc, &err);
+		if (!rc && !(images = w2c_service_json(j->svc)))
+			rc = w2c_set_error(&err, W2C_ERR_NOMEM, "out of memory");
+	}
+	if (!rc)
+		rc = w2c_drivers_place_levels(j->m, w2c_media_root(j->m), j->sel, j->n_sel, j->media,
+					      images, &j->manifest, &err);
+	free(images);
 	if (!rc && j->unattend)
 		rc = put_answer_file(cli, j, &err);
 	if (!rc)
@@ -191,6 +234,26 @@ static int run(w2c_cli *cli, inject_job *j)
 		return cli_fail(cli, &err);
 	print_result(cli, j, &res);
 	return 0;
+}
+
+/* A comma-separated set of "media", "image", "boot". */
+static bool parse_level(inject_job *j, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL;
+	bool ok = dup != NULL;
+	j->media = j->image = j->boot = false;
+	for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "media"))
+			j->media = true;
+		else if (!strcmp(t, "image"))
+			j->image = true;
+		else if (!strcmp(t, "boot"))
+			j->boot = true;
+		else
+			ok = false;
+	}
+	free(dup);
+	return ok && (j->media || j->image || j->boot);
 }
 
 int cmd_inject(int argc, char **argv, w2c_cli *cli)
@@ -236,9 +299,10 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 			}
 			break;
 		case 'L':
-			if (strcmp(optarg, "media")) {
+			if (!parse_level(&j, optarg)) {
 				job_free(&j);
-				return cli_usage_error(cli, "inject", "--level: '%s' is not supported (only 'media')", optarg);
+				return cli_usage_error(cli, "inject", "--level: '%s' is not a comma-separated set of media, image, boot",
+						       optarg);
 			}
 			break;
 		default: job_free(&j); return cli_usage_error(cli, "inject", "unknown option");
@@ -247,6 +311,13 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 	if (optind + 1 != argc || !j.out || !j.a.n_srcs) {
 		job_free(&j);
 		return cli_usage_error(cli, "inject", "expects ISO, --drivers SRC and -o OUT.iso");
+	}
+	if (!j.media && !j.image && !j.boot)
+		j.media = true;
+	if (j.unattend && !j.media) {
+		job_free(&j);
+		return cli_usage_error(cli, "inject", "--unattend needs --level media (its DriverPaths point "
+				       "at $WinPEDriver$)");
 	}
 	if (ux_used && !j.unattend) {
 		job_free(&j);

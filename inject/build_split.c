@@ -53,7 +53,7 @@ static bool splittable(const w2c_node *n)
 static int count_big(w2c_node *n, void *user)
 {
 	if (splittable(n))
-		*(uint64_t *)user += n->size * (n->src == W2C_SRC_LOCAL ? 1 : 2);
+		*(uint64_t *)user += n->size * (n->src == W2C_SRC_LOCAL && strncmp(n->local_path, "/proc/self/fd/", 14) ? 1 : 2);
 	return 0;
 }
 
@@ -67,30 +67,22 @@ static uint64_t scratch_need(w2c_media *m, const w2c_build_options *o)
 	return need;
 }
 
-/* A build killed while wimlib wrote its parts leaves .w2c-split.PID.*; the
- * next build in the same place removes those whose process is gone. */
-static void sweep_stale(const char *base)
+/* A build killed while wimlib wrote its parts leaves .w2c-split.PID.* (and
+ * inject --level image .w2c-service.PID.*, see wim_service.c); the next run
+ * in the same place removes those whose process is gone. */
+void w2c_scratch_sweep(const char *base)
 {
 	DIR *d = opendir(base);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		long pid = 0;
-		if (sscanf(e->d_name, ".w2c-split.%ld.", &pid) != 1 || pid <= 0 ||
+		if ((sscanf(e->d_name, ".w2c-split.%ld.", &pid) != 1 &&
+		     sscanf(e->d_name, ".w2c-service.%ld.", &pid) != 1) || pid <= 0 ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		char *dir = w2c_asprintf("%s/%s", base, e->d_name);
-		DIR *sub = dir ? opendir(dir) : NULL;
-		struct dirent *f;
-		while (sub && (f = readdir(sub))) {
-			char *p = f->d_name[0] != '.' ? w2c_asprintf("%s/%s", dir, f->d_name) : NULL;
-			if (p)
-				unlink(p);
-			free(p);
-		}
-		if (sub)
-			closedir(sub);
 		if (dir)
-			rmdir(dir);
+			w2c_rm_tree(dir);
 		free(dir);
 	}
 	if (d)
@@ -99,17 +91,17 @@ static void sweep_stale(const char *base)
 
 /* Where scratch files may go: --tmpdir or the output's directory, then
  * $TMPDIR.  Returns what the caller frees once done with cand[0]. */
-static char *scratch_candidates(const char *out, const w2c_build_options *o, const char *cand[2])
+char *w2c_scratch_candidates(const char *out, const char *tmpdir, const char *cand[2])
 {
-	char *tmp = o->tmpdir ? NULL : w2c_strdup(out);
-	cand[0] = o->tmpdir ? o->tmpdir : tmp ? dirname(tmp) : NULL;
+	char *tmp = tmpdir || !out ? NULL : w2c_strdup(out);
+	cand[0] = tmpdir ? tmpdir : tmp ? dirname(tmp) : NULL;
 	cand[1] = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
 	return tmp;
 }
 
 /* The first candidate when it has room for the image and the scratch files, else the second. */
-static w2c_code scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
-			    w2c_error *err)
+w2c_code w2c_scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
+			 w2c_error *err)
 {
 	uint64_t avail[2] = { 0, 0 };
 
@@ -122,7 +114,7 @@ static w2c_code scratch_dir(const char *const cand[2], uint64_t need, uint64_t i
 	}
 	w2c_code rc = W2C_OK;
 	if (!*dir)
-		rc = w2c_set_error(err, W2C_ERR_NO_SPACE, "splitting large WIMs needs %llu MiB of scratch "
+		rc = w2c_set_error(err, W2C_ERR_NO_SPACE, "splitting or servicing WIMs needs %llu MiB of scratch "
 				   "space: %s has %llu MiB free (and the image needs %llu MiB there), "
 				   "%s has %llu MiB (set TMPDIR or use --large-files multi-extent)",
 				   (unsigned long long)(need >> 20), cand[0] ? cand[0] : "?",
@@ -131,33 +123,36 @@ static w2c_code scratch_dir(const char *const cand[2], uint64_t need, uint64_t i
 	return rc;
 }
 
-struct stage_progress { struct split_ctx *c; uint64_t done, total; };
+struct stage_progress { const w2c_progress *pr; const char *item, *who; w2c_error *err; uint64_t done, total; };
 
 static w2c_code stage_step(void *user, uint64_t n)
 {
 	struct stage_progress *p = user;
 	p->done += n;
-	if (w2c_progress_report(p->c->o->progress, "stage", p->c->item, p->done, p->total))
-		return w2c_set_error(p->c->err, W2C_ERR_INTERRUPTED, "build interrupted while staging %s",
-				     p->c->item);
+	if (w2c_progress_report(p->pr, "stage", p->item, p->done, p->total))
+		return w2c_set_error(p->err, W2C_ERR_INTERRUPTED, "%s interrupted while staging %s", p->who,
+				     p->item);
 	return W2C_OK;
 }
 
 /* Copy the WIM's bytes out of the source image into @path; *@fd receives it.
  * (Not O_TMPFILE: wimlib takes realpath() of what it opens, and fails on
  * /proc/self/fd/N of an unnamed file.) */
-static w2c_code stage(struct split_ctx *c, const w2c_node *n, const char *path, int *fd)
+w2c_code w2c_stage_wim(w2c_media *m, const w2c_node *n, const char *path, int *fd,
+		       const w2c_progress *pr, const char *item, const char *who, w2c_error *err)
 {
-	struct stage_progress p = { c, 0, n->size };
+	struct stage_progress p = { pr, item, who, err, 0, n->size };
 
 	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (*fd < 0)
-		return w2c_set_error(c->err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
+		return w2c_set_error(err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
 				     strerror(errno));
 	if (n->src == W2C_SRC_MEMORY)
-		return w2c_write_full(*fd, n->data, n->size, path, c->err);
+		return w2c_write_full(*fd, n->data, n->size, path, err);
+	if (n->src == W2C_SRC_LOCAL) /* a serviced WIM, unlinked: wimlib needs a name */
+		return w2c_copy_local(n->local_path, n->size, *fd, path, stage_step, &p, err);
 	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
-	return w2c_media_copy_node(c->m, n, *fd, path, stage_step, &p, c->err);
+	return w2c_media_copy_node(m, n, *fd, path, stage_step, &p, err);
 }
 
 static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,
@@ -251,6 +246,12 @@ static void unlink_parts(const char *dir, const char *name)
 	rmdir(dir);
 }
 
+/* wimlib opens a local WIM by its name; an unlinked one (/proc/self/fd/N) is staged. */
+static bool in_place(const w2c_node *n)
+{
+	return n->src == W2C_SRC_LOCAL && strncmp(n->local_path, "/proc/self/fd/", 14);
+}
+
 /* The scratch directory holds named files only while the WIM is staged and
  * wimlib writes the parts; a build killed then leaves it to the next sweep. */
 static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_split_job *j)
@@ -269,11 +270,11 @@ static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_spli
 	if (!rc && !(dest = w2c_asprintf("%s/%s", dir, first)))
 		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
 	if (!rc)
-		src = n->src == W2C_SRC_LOCAL ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", dir);
+		src = in_place(n) ? w2c_strdup(n->local_path) : w2c_asprintf("%s/source.wim", dir);
 	if (!rc && !src)
 		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
-	if (!rc && n->src != W2C_SRC_LOCAL)
-		rc = stage(c, n, src, &fd);
+	if (!rc && !in_place(n))
+		rc = w2c_stage_wim(c->m, n, src, &fd, c->o->progress, c->item, "build", c->err);
 	if (!rc && (r = wimlib_open_wim_with_progress(src, 0, &wim, on_wim_progress, c)))
 		rc = wimerr(c, r, "open", src);
 	if (fd >= 0) { /* wimlib holds its own descriptor from here */
@@ -326,13 +327,13 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	struct split_ctx c = { m, o, res, err, NULL };
 	uint64_t nf = 0, nd = 0, bytes = 0;
 	const char *cand[2];
-	char *dir = NULL, *tmp = scratch_candidates(out, o, cand);
+	char *dir = NULL, *tmp = w2c_scratch_candidates(out, o->tmpdir, cand);
 	w2c_code rc = W2C_OK;
 
 	memset(s, 0, sizeof *s);
 	for (int i = 0; i < 2; i++)
 		if (cand[i])
-			sweep_stale(cand[i]);
+			w2c_scratch_sweep(cand[i]);
 	w2c_tree_walk(m->root, collect, &k);
 	if (k.other)
 		w2c_build_note(res, o->log, "%llu file(s) over 4 GiB written as ISO 9660 level 3 multi-extent "
@@ -343,7 +344,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		return W2C_OK;
 	}
 	w2c_tree_count(m->root, &nf, &nd, &bytes);
-	rc = scratch_dir(cand, scratch_need(m, o), bytes, &dir, err);
+	rc = w2c_scratch_dir(cand, scratch_need(m, o), bytes, &dir, err);
 	free(tmp);
 	if (!rc && !(s->jobs = calloc(k.n, sizeof *s->jobs)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");

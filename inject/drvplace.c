@@ -238,8 +238,36 @@ static w2c_code place_all(w2c_node *root, const w2c_edition_selection *sel, size
 	return rc;
 }
 
-w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
-			   size_t n, char **manifest_json, w2c_error *err)
+/* "images" (what inject --level image did, as w2c_service_json gives it) and
+ * "serviced": the WIMs it replaced, which verify takes as intended edits. */
+static w2c_code add_images(json_t *doc, const char *images_json, w2c_error *err)
+{
+	json_error_t je;
+	json_t *imgs = json_loads(images_json, 0, &je), *wims = json_array(), *v;
+	size_t i;
+	if (!json_is_array(imgs) || !wims) {
+		json_decref(imgs);
+		json_decref(wims);
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "service report: expected a JSON array");
+	}
+	json_array_foreach(imgs, i, v) {
+		json_t *w = json_object_get(v, "wim");
+		bool seen = false;
+		size_t k;
+		json_t *x;
+		json_array_foreach(wims, k, x)
+			seen |= json_equal(x, w);
+		if (!seen && json_is_string(w))
+			json_array_append(wims, w);
+	}
+	json_object_set_new(doc, "images", imgs);
+	json_object_set_new(doc, "serviced", wims);
+	return W2C_OK;
+}
+
+w2c_code w2c_drivers_place_levels(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
+				  size_t n, bool media, const char *images_json, char **manifest_json,
+				  w2c_error *err)
 {
 	w2c_code rc = w2c_drivers_remove_previous(m, root, NULL, err);
 	if (rc)
@@ -248,7 +276,10 @@ w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selec
 				W2C_VERSION_STRING, "root", ROOT, "packages", "paths", "coverage");
 	if (!doc)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	rc = place_all(root, sel, n, doc, err);
+	if (media)
+		rc = place_all(root, sel, n, doc, err);
+	if (!rc && images_json)
+		rc = add_images(doc, images_json, err);
 	for (size_t s = 0; s < n; s++)
 		json_array_append_new(json_object_get(doc, "coverage"), coverage_json(&sel[s]));
 	char *text = rc ? NULL : json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -262,4 +293,10 @@ w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selec
 	else
 		free(text);
 	return rc;
+}
+
+w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
+			   size_t n, char **manifest_json, w2c_error *err)
+{
+	return w2c_drivers_place_levels(m, root, sel, n, true, NULL, manifest_json, err);
 }

@@ -57,6 +57,14 @@ w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, cons
  * and stops the copy by returning an error (unpack.c). */
 w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
 			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
+/* The same for [0, len) of the local file @local (a /proc/self/fd/N path works). */
+w2c_code w2c_copy_local(const char *local, uint64_t len, int out, const char *path,
+			w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
+/* Remove the directory @dir and everything below it (scratch directories). */
+void w2c_rm_tree(const char *dir);
+/* Make @path a file read from the open descriptor @fd (/proc/self/fd/N),
+ * e.g. an unlinked scratch file; its times become now. */
+w2c_code w2c_tree_put_fd(w2c_node *root, const char *path, int fd, w2c_error *err);
 /* Copy the image-extent file @n (from n->image when it was placed from another
  * image) to @fd the same way; unrecorded extents become holes (unpack.c). */
 w2c_code w2c_media_copy_node(w2c_media *m, const w2c_node *n, int fd, const char *path,

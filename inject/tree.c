@@ -1,6 +1,7 @@
 /* The in-memory file tree of a medium and its edits. */
 #include "win2cloud/media.h"
 #include "common/util.h"
+#include "media_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -197,6 +198,23 @@ w2c_code w2c_tree_put_local(w2c_node *root, const char *path, const char *local,
 	n->mtime = st.st_mtim;
 	n->atime = st.st_atim;
 	n->ctime = st.st_ctim;
+	return W2C_OK;
+}
+
+w2c_code w2c_tree_put_fd(w2c_node *root, const char *path, int fd, w2c_error *err)
+{
+	struct stat st;
+	w2c_node *n;
+
+	if (fstat(fd, &st) < 0)
+		return w2c_set_error(err, W2C_ERR_IO, "%s: %s", path, strerror(errno));
+	if (!(n = file_node(root, path, err)))
+		return err ? err->code : W2C_ERR_IO;
+	if (!(n->local_path = w2c_asprintf("/proc/self/fd/%d", fd)))
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	n->src = W2C_SRC_LOCAL;
+	n->size = (uint64_t)st.st_size;
+	set_times_now(n);
 	return W2C_OK;
 }
 

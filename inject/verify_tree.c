@@ -93,6 +93,22 @@ static w2c_code keep_path(vctx *c, const char *p)
 	return W2C_OK;
 }
 
+/* A WIM inject --level image rewrote (and its .swm parts, should the build
+ * have split it): only WIM/ESD files, never a folder or anything else. */
+static w2c_code allow_serviced(vctx *c, const char *p)
+{
+	const char *dot = p ? strrchr(p, '.') : NULL;
+	if (!dot || p[0] != '/' || strstr(p, "/../") || strpbrk(p, "*?[") ||
+	    (w2c_strcasecmp(dot, ".wim") && w2c_strcasecmp(dot, ".esd")))
+		return W2C_OK;
+	char *parts = w2c_asprintf("%.*s*.swm", (int)(dot - p), p);
+	w2c_code rc = parts ? vr_allow_add(c, p, "serviced WIM (inject --level image)") : W2C_ERR_NOMEM;
+	if (!rc)
+		rc = vr_allow_add(c, parts, "serviced WIM, split by the build");
+	free(parts);
+	return rc;
+}
+
 /* inject's manifest names every path it added under $WinPEDriver$ (in the
  * output) or will replace (in a re-injected source): those are intended. */
 w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
@@ -124,6 +140,9 @@ w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
 		if (!rc && is_output)
 			rc = keep_path(c, p);
 	}
+	json_array_foreach(json_object_get(doc, "serviced"), i, v)
+		if (!rc)
+			rc = allow_serviced(c, json_string_value(v));
 	json_decref(doc);
 	return rc ? w2c_set_error(err, W2C_ERR_NOMEM, "out of memory") : W2C_OK;
 }

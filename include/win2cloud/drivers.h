@@ -326,6 +326,16 @@ w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selec
 			   size_t n, char **manifest_json, w2c_error *err);
 
 /**
+ * As w2c_drivers_place, with the levels of inject: @media false places no
+ * packages (the manifest still records the coverage); @images_json (may be
+ * NULL) is w2c_service_json()'s report, kept as "images", and the WIMs it
+ * names as "serviced" (verify's intended edits).
+ */
+w2c_code w2c_drivers_place_levels(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
+				  size_t n, bool media, const char *images_json, char **manifest_json,
+				  w2c_error *err);
+
+/**
  * Remove our earlier additions from @root: every path the manifest found at
  * W2C_DRIVERS_MANIFEST names under $WinPEDriver$, directories left empty,
  * and the manifest.  No manifest: nothing is done.  *@removed (may be NULL)
