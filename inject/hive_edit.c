@@ -94,19 +94,29 @@ static w2c_code set_raw(hctx *c, hive_node_h node, const char *key, const char *
  * REG_MULTI_SZ: the strings of the NULL-terminated @list, then one more NUL. */
 static uint8_t *utf16_list(const char *const *list, bool multi, size_t *len)
 {
-	size_t total = 0, n;
-	for (size_t i = 0; list[i]; i++)
-		total += (strlen(list[i]) + 1) * 2;
-	total += multi ? 2 : 0;
-	uint8_t *out = calloc(1, total ? total : 2), *p = out;
-	for (size_t i = 0; out && list[i]; i++) {
+	size_t total = multi ? 2 : 0, n = 0, done = 0;
+	uint8_t *out = NULL, *p;
+
+	/* sized from the converted strings: non-ASCII is not twice its UTF-8 length in UTF-16 */
+	for (size_t i = 0; list[i]; i++) {
 		uint8_t *u = w2c_utf8_to_utf16le(list[i], &n);
-		if (!u) {
+		if (!u)
+			return NULL;
+		free(u);
+		total += n + 2;
+	}
+	if (!(out = calloc(1, total ? total : 2)))
+		return NULL;
+	p = out;
+	for (size_t i = 0; list[i]; i++, p += n + 2) {
+		uint8_t *u = w2c_utf8_to_utf16le(list[i], &n);
+		if (!u || done + n + 2 > total) {
+			free(u);
 			free(out);
 			return NULL;
 		}
 		memcpy(p, u, n);
-		p += n + 2;
+		done += n + 2;
 		free(u);
 	}
 	*len = total;
