@@ -1,7 +1,8 @@
 #!/bin/bash
 # The main job on the bundled samples, from a fresh Debian 12 machine:
 # set up, build, make the sample Windows-like ISO and the sample driver source,
-# then run samples/pipelines/demo.yaml: inspect, inject the VirtIO drivers with a
+# then run samples/pipelines/demo.yaml: inspect, inject the VirtIO drivers (into
+# $WinPEDriver$ and, offline, into install.wim's files and registry) with a
 # generated answer file, verify (files, boot catalog, BIOS and UEFI boots in QEMU),
 # check the cloud's constraints, and upload (to a local directory standing in for
 # OBS; uploading to OBS/S3 and registering with IMS/Glance need a cloud: see the
