@@ -199,8 +199,13 @@ grep -q VirtIO esd1 && fail "esd image 1 serviced without --edition 1"
 "$W2C" -q verify esdout.iso --against esd.iso || fail "verify esdout.iso"
 
 # --- errors name the file and what was expected; nothing written
+# a SYSTEM hive without Select (an empty hive from mkhive) in image 1
+"${W2C_MKHIVE:?set by ctest: the fixture hive generator}" empty.SYSTEM SYSTEM
+cp src.wim empty.wim
+wimlib-imagex update empty.wim 1 --command="add empty.SYSTEM /Windows/System32/config/SYSTEM" >/dev/null
+"$W2C" -q build src.iso --add /sources/install.wim=empty.wim -o empty.iso
 set +e
-"$W2C" -q inject "$iso" --drivers vw --level image -o bad.iso 2> err; rc=$?
+"$W2C" -q inject empty.iso --drivers vw --level image -o bad.iso 2> err; rc=$?
 set -e
 [ $rc = 4 ] || fail "minimal hive: exit $rc"
 grep -qF 'sources/install.wim image 1: /Windows/System32/config/SYSTEM: no Select\Current' err || fail "message: $(cat err)"
