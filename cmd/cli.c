@@ -4,20 +4,23 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t g_interrupted;
+/* Set by the signal handler, read by worker threads (progress callbacks): a lock-free atomic
+ * is safe in a handler and, unlike volatile sig_atomic_t, race-free across threads. */
+static atomic_int g_interrupted;
 
 bool cli_interrupted(void)
 {
-	return g_interrupted != 0;
+	return atomic_load_explicit(&g_interrupted, memory_order_relaxed) != 0;
 }
 
 void cli_on_signal(int sig)
 {
 	(void)sig;
-	g_interrupted = 1;
+	atomic_store_explicit(&g_interrupted, 1, memory_order_relaxed);
 }
 
 int cli_fail(w2c_cli *cli, const w2c_error *err)
