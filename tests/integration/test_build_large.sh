@@ -6,11 +6,13 @@
 #     and `dir --detailed` of all 4 images (paths, attributes, times, hashes,
 #     sizes) equals the original WIM's;
 #   multi-extent: sources/install.wim kept whole, byte-identical.
+# inject --level image services that WIM and splits it (the serviced set verifies, has the
+# drivers and hive entries in every image, and passes verify --against the source).
 # Also: SIGKILL during the split leaves no OUT.iso, and the scratch files of a
 # killed build are swept by the next one.  Needs ~25 GB free (W2C_BIG_DIR,
 # default /var/tmp); skipped otherwise.
 set -euo pipefail
-for t in wimlib-imagex 7z genisoimage openssl; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+for t in wimlib-imagex 7z genisoimage openssl hivexget; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
 base=${W2C_BIG_DIR:-/var/tmp}
 free=$(df -P -k "$base" | awk 'NR==2{print int($4/1048576)}')
 [ "$free" -ge 25 ] || { echo "SKIP: $base has $free GiB free, this test needs 25"; exit 77; }
@@ -61,6 +63,32 @@ echo "split: 2 parts < 4 GiB, verified, same files and hashes as the original"
 cmp "$work/orig/sources/install.wim" "$work/m/sources/install.wim" || fail "multi-extent install.wim differs"
 rm -rf "$work/m" "$work/multi.iso"*
 echo "multi-extent: install.wim kept whole and identical"
+
+# --- inject --level image on the > 4 GiB install.wim (default split): the serviced WIM is
+# staged, serviced, split into parts < 4 GiB; the set verifies, every image has the drivers
+# and the SYSTEM hive entries, and verify --against the source passes
+(cd "$work" && bash "$W2C_SRC/tests/fixtures/mkvirtio.sh" vw >/dev/null)
+TMPDIR=$work "$W2C" -q inject "$iso" --drivers "$work/vw" --level image -o "$work/svc.iso" ||
+	fail "inject --level image of the large WIM"
+ls -A "$work" | grep -q '^\.w2c-' && fail "servicing scratch left in $work"
+7z x -y -o"$work/v" "$work/svc.iso" sources >/dev/null
+for p in install.swm install2.swm; do
+	sz=$(stat -c %s "$work/v/sources/$p") || fail "serviced: $p missing"
+	[ "$sz" -lt 4294967296 ] || fail "serviced: $p is $sz bytes"
+done
+ver=$(wimlib-imagex verify "$work/v/sources/install.swm" --ref="$work/v/sources/install*.swm" 2>&1 | tail -c 300)
+grep -q 'successfully verified' <<<"$ver" || fail "serviced split set does not verify: $ver"
+for i in 1 2 3 4; do
+	wimlib-imagex dir "$work/v/sources/install.swm" $i --ref="$work/v/sources/install*.swm" > "$work/v/dir$i"
+	grep -qx /Windows/Drivers/VirtIO/viostor.inf "$work/v/dir$i" || fail "serviced image $i lacks the drivers"
+done
+wimlib-imagex extract "$work/v/sources/install.swm" 1 /Windows/System32/config/SYSTEM \
+	--ref="$work/v/sources/install*.swm" --dest-dir="$work/v/x1" --no-acls >/dev/null
+[ "$(hivexget "$work/v/x1/SYSTEM" '\ControlSet001\Services\viostor' Start)" = 0 ] ||
+	fail "serviced image 1: viostor is not a boot-start service"
+"$W2C" -q verify "$work/svc.iso" --against "$iso" || fail "verify of the serviced large ISO"
+rm -rf "$work/v" "$work/svc.iso"* "$work/vw"
+echo "inject --level image: serviced 4.4 GiB install.wim split in 2 parts, verified, drivers in all 4 images"
 
 # --- SIGINT while staging / splitting / writing: exit 6, nothing left at all
 mkdir "$work/i"
