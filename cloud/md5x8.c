@@ -57,13 +57,6 @@ TGT static inline void transpose8(__m256i r[8])
 #define HH(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define II(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
 #include "cloud/md5x8_rounds.h"
-#undef TGT_BLOCKS
-#undef BLOCKS
-#undef ROTL
-#undef FF
-#undef GG
-#undef HH
-#undef II
 
 /* AVX-512VL on the same 256-bit lanes: one vprold per rotation and one vpternlogd per
  * round function (truth tables 0xCA = b?c:d, 0xE4 = d?b:c, 0x96 = b^c^d, 0x39 = c^(b|~d)),
@@ -76,13 +69,6 @@ TGT static inline void transpose8(__m256i r[8])
 #define HH(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x96)
 #define II(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x39)
 #include "cloud/md5x8_rounds.h"
-#undef TGT_BLOCKS
-#undef BLOCKS
-#undef ROTL
-#undef FF
-#undef GG
-#undef HH
-#undef II
 
 TGT static void load_st(const w2c_md5x8_state *s, __m256i st[4])
 {

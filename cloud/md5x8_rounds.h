@@ -1,6 +1,7 @@
 /*
  * The MD5 rounds of cloud/md5x8.c, included once per instruction set: the caller defines
- * BLOCKS (the function name), ROTL, FF, GG, HH, II and the target attribute TGT_BLOCKS.
+ * BLOCKS (the function name), ROTL, FF, GG, HH, II and the target attribute TGT_BLOCKS,
+ * which this file undefines again at its end.
  */
 #define STEP(F, a, b, c, d, g, i, s)                                                          \
 	a = _mm256_add_epi32(_mm256_add_epi32(a, F(b, c, d)),                                    \
@@ -53,3 +54,10 @@ TGT_BLOCKS static void BLOCKS(__m256i st[4], const uint8_t *const base[8], uint6
 
 #undef STEP
 #undef STEP4
+#undef TGT_BLOCKS
+#undef BLOCKS
+#undef ROTL
+#undef FF
+#undef GG
+#undef HH
+#undef II
