@@ -24,32 +24,45 @@ static char *subfolder(const w2c_driver_entry *e)
 	return s;
 }
 
-static w2c_code read_node(w2c_media *m, const w2c_node *n, char **out, w2c_error *err)
+static w2c_code read_node(w2c_media *m, const w2c_node *n, char **out, size_t *len, w2c_error *err)
 {
 	size_t got = 0;
+	*out = NULL;
+	*len = 0;
 	if (n->size > MAX_MANIFEST)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: %llu bytes, too big for a manifest",
-				     W2C_DRIVERS_MANIFEST, (unsigned long long)n->size);
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: %llu bytes, expected at most %u",
+				     W2C_DRIVERS_MANIFEST, (unsigned long long)n->size, MAX_MANIFEST);
 	if (n->src == W2C_SRC_LOCAL)
-		return w2c_read_file(n->local_path, MAX_MANIFEST, out, &got, err);
+		return w2c_read_file(n->local_path, MAX_MANIFEST, out, len, err);
 	*out = calloc(1, (size_t)n->size + 1);
 	if (!*out)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	if (n->src == W2C_SRC_MEMORY) {
 		memcpy(*out, n->data, (size_t)n->size);
+		*len = (size_t)n->size;
 		return W2C_OK;
 	}
-	if (!m) {
-		free(*out);
-		return w2c_set_error(err, W2C_ERR_USAGE, "%s: the medium is needed to read it",
-				     W2C_DRIVERS_MANIFEST);
-	}
-	w2c_code rc = w2c_media_read(m, n, 0, *out, (size_t)n->size, &got, err);
+	w2c_code rc = m ? w2c_media_read(m, n, 0, *out, (size_t)n->size, &got, err)
+			: w2c_set_error(err, W2C_ERR_USAGE, "%s: the medium is needed to read it",
+					W2C_DRIVERS_MANIFEST);
 	if (rc) {
 		free(*out);
 		*out = NULL;
 	}
+	*len = got;
 	return rc;
+}
+
+w2c_code w2c_drivers_manifest_read(w2c_media *m, const w2c_node *root, char **text, size_t *len,
+				   w2c_error *err)
+{
+	w2c_node *n = root ? w2c_tree_lookup((w2c_node *)root, W2C_DRIVERS_MANIFEST) : NULL;
+
+	*text = NULL;
+	*len = 0;
+	if (!n || n->is_dir)
+		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: none", W2C_DRIVERS_MANIFEST);
+	return read_node(m, n, text, len, err);
 }
 
 static bool ours(const char *path)
@@ -70,19 +83,16 @@ static void prune_empty(w2c_node *root, const char *dir)
 
 w2c_code w2c_drivers_remove_previous(w2c_media *m, w2c_node *root, size_t *removed, w2c_error *err)
 {
-	w2c_node *mn = w2c_tree_lookup(root, W2C_DRIVERS_MANIFEST);
 	char *text = NULL;
 	json_error_t je;
-	size_t count = 0;
+	size_t count = 0, len;
 
 	if (removed)
 		*removed = 0;
-	if (!mn || mn->is_dir)
-		return W2C_OK;
-	w2c_code rc = read_node(m, mn, &text, err);
+	w2c_code rc = w2c_drivers_manifest_read(m, root, &text, &len, err);
 	if (rc)
-		return rc;
-	json_t *doc = json_loads(text, 0, &je);
+		return rc == W2C_ERR_NOT_FOUND ? W2C_OK : rc;
+	json_t *doc = json_loadb(text, len, 0, &je);
 	free(text);
 	json_t *paths = json_object_get(doc, "paths");
 	if (!json_is_array(paths)) {

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_MANIFEST (4u << 20)
 #define DRIVERS_ROOT "/$WinPEDriver$/"
 #define UNPACK_META "/.win2cloud"
 
@@ -56,20 +55,14 @@ w2c_code vr_open_source(vctx *c, w2c_error *err)
 	return rc;
 }
 
-static w2c_code load_json(w2c_media *m, const w2c_node *n, json_t **doc, w2c_error *err)
+static w2c_code load_json(w2c_media *m, const w2c_node *root, json_t **doc, w2c_error *err)
 {
 	char *text;
-	size_t got = 0;
+	size_t len;
 	json_error_t je;
+	w2c_code rc = w2c_drivers_manifest_read(m, root, &text, &len, err);
 
-	if (n->size > MAX_MANIFEST)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: %llu bytes, expected at most %u",
-				     W2C_DRIVERS_MANIFEST, (unsigned long long)n->size, MAX_MANIFEST);
-	if (!(text = malloc((size_t)n->size + 1)))
-		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	w2c_code rc = w2c_media_read(m, n, 0, text, (size_t)n->size, &got, err);
-	text[got] = 0;
-	*doc = rc ? NULL : json_loadb(text, got, 0, &je);
+	*doc = rc ? NULL : json_loadb(text, len, 0, &je);
 	free(text);
 	if (!rc && !json_is_array(json_object_get(*doc, "paths")))
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s:%d: not a win2cloud driver manifest "
@@ -114,14 +107,13 @@ static w2c_code allow_serviced(vctx *c, const char *p)
 w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
 {
 	w2c_node *root = m ? w2c_media_root(m) : c->src_root;
-	w2c_node *n = root ? w2c_tree_lookup(root, W2C_DRIVERS_MANIFEST) : NULL;
 	json_t *doc = NULL, *v;
 	w2c_error e2;
 	size_t i;
 
-	if (!n || n->is_dir)
-		return W2C_OK;
-	if (load_json(m, n, &doc, &e2)) {
+	if (load_json(m, root, &doc, &e2)) {
+		if (e2.code == W2C_ERR_NOT_FOUND)
+			return W2C_OK;
 		if (e2.code == W2C_ERR_NOMEM)
 			return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 		if (is_output)

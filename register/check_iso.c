@@ -7,9 +7,11 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define GIB (1024.0 * 1024 * 1024)
 
@@ -153,9 +155,51 @@ static void describe(const w2c_edition_selection *sel, char *out, size_t n)
 	}
 }
 
-static void edition_drivers(const char *path, const w2c_driver_catalog *cat, const w2c_edition *e,
-			    w2c_check_report *r)
+/* The storage driver inject serviced into install.wim/esd image @index (--level image), per
+ * its manifest @doc, or NULL. */
+static const char *serviced_storage(json_t *doc, unsigned index)
 {
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(doc, "images"), i, v) {
+		const char *wim = json_string_value(json_object_get(v, "wim"));
+		if (wim && !strncasecmp(wim, "/sources/install.", 17) &&
+		    json_integer_value(json_object_get(v, "index")) == (json_int_t)index)
+			return json_string_value(json_object_get(v, "storage"));
+	}
+	return NULL;
+}
+
+static bool boot_serviced(json_t *doc)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(doc, "serviced"), i, v)
+		if (json_string_value(v) && !w2c_strcasecmp(json_string_value(v), "/sources/boot.wim"))
+			return true;
+	return false;
+}
+
+/* Why a serviced install image does not make up for a missing $WinPEDriver$ storage driver. */
+static void serviced_hint(json_t *doc, const w2c_edition *e, char *out, size_t n)
+{
+	const char *svc = serviced_storage(doc, e->index);
+
+	out[0] = 0;
+	if (svc)
+		snprintf(out, n, "; install image %u was serviced offline with %s (--level image), which "
+			 "serves the installed Windows, but Setup's WinPE loads drivers from "
+			 "$WinPEDriver$ (--level media)%s", e->index, svc,
+			 boot_serviced(doc) ? "; boot.wim was serviced too (--level boot), which WinPE "
+					      "is not confirmed to bind" : "");
+}
+
+static void edition_drivers(const char *path, const w2c_driver_catalog *cat, const w2c_edition *e,
+			    json_t *manifest, w2c_check_report *r)
+{
+	char hint[400];
 	static const char *const boot[] = { "viostor", "vioscsi", NULL };
 	w2c_select_options so = { boot, NULL };
 	w2c_edition_selection sel;
@@ -168,10 +212,12 @@ static void edition_drivers(const char *path, const w2c_driver_catalog *cat, con
 		return;
 	}
 	describe(&sel, what, sizeof what);
+	serviced_hint(manifest, e, hint, sizeof hint);
 	w2c_check_add(r, "iso.drivers", sel.missing_boot_critical ? W2C_STATUS_FAIL : W2C_STATUS_PASS,
-		      path, NULL, "edition %u '%s' (%s, build %u): %s%s", e->index, e->name ? e->name : "",
-		      e->arch ? e->arch : "?", e->build, what,
-		      sel.missing_boot_critical ? "; Setup will not see a VirtIO disk" : "");
+		      path, NULL, "edition %u '%s' (%s, build %u): %s%s%s", e->index,
+		      e->name ? e->name : "", e->arch ? e->arch : "?", e->build, what,
+		      sel.missing_boot_critical ? "; Setup will not see a VirtIO disk" : "",
+		      sel.missing_boot_critical ? hint : "");
 	w2c_edition_selection_clear(&sel);
 }
 
@@ -208,9 +254,17 @@ static void check_drivers(const char *path, w2c_media *m, const w2c_check_option
 		w2c_check_add(r, "iso.drivers", W2C_STATUS_FAIL, path,
 			      "fix or remove the INF: win2cloud drivers OUT.iso lists what Setup will see",
 			      "the drivers under /$WinPEDriver$ cannot be read: %s", err.message);
-	else
+	else {
+		char *text = NULL;
+		size_t len = 0;
+		/* a missing or broken manifest only loses the hint: the drivers were read above */
+		json_t *manifest = w2c_drivers_manifest_read(m, w2c_media_root(m), &text, &len, &err)
+					   ? NULL : json_loadb(text, len, 0, NULL);
+		free(text);
 		for (size_t i = 0; i < w2c_media_edition_count(m); i++)
-			edition_drivers(path, cat, w2c_media_edition(m, i), r);
+			edition_drivers(path, cat, w2c_media_edition(m, i), manifest, r);
+		json_decref(manifest);
+	}
 	w2c_driver_catalog_free(cat);
 }
 

@@ -309,6 +309,15 @@ void w2c_edition_selection_clear(w2c_edition_selection *s);
 #define W2C_DRIVERS_MANIFEST "/$WinPEDriver$/win2cloud-drivers.json"
 
 /**
+ * The text of the manifest in the tree @root, whose files are on medium @m
+ * (NULL when every node is local or in memory): *@text (NUL-terminated,
+ * caller frees) and *@len.  W2C_ERR_NOT_FOUND when there is none;
+ * W2C_ERR_INVALID_INPUT when it is over 4 MiB.
+ */
+w2c_code w2c_drivers_manifest_read(w2c_media *m, const w2c_node *root, char **text, size_t *len,
+				   w2c_error *err);
+
+/**
  * Remove what an earlier run placed (w2c_drivers_remove_previous), then place
  * the chosen packages of @sel[0..n) under "$WinPEDriver$/<driver>/<folder>/"
  * (one subfolder per source folder, e.g. "viostor/2k19_amd64", so editions

@@ -162,6 +162,13 @@ sha256sum -c --quiet ud.sum || fail "inject --level image modified the unpacked 
 7z l both.iso > l.txt
 grep -q 'WinPEDriver\$/viostor/2k19_amd64/viostor.inf' l.txt || fail "media,image: no \$WinPEDriver\$"
 "$W2C" -q verify both.iso --against src.iso || fail "verify both.iso"
+# check: media,image has Setup's drivers; image alone does not, and check says why
+"$W2C" check both.iso --profile otc --require-drivers --json > chk.json || true
+python3 -c "import json,sys; d=json.load(open('chk.json')); dr=[x for x in d['findings'] if x['rule']=='iso.drivers']; assert dr and all(x['status']=='pass' for x in dr), dr" ||
+	fail "check: media,image drivers not accepted"
+rc=0; "$W2C" check out.iso --profile otc --require-drivers > chk.txt 2>&1 || rc=$?
+[ $rc != 0 ] && grep -q "install image 1 was serviced offline with viostor (--level image), which serves the installed Windows, but Setup's WinPE loads drivers from \$WinPEDriver\$ (--level media)" chk.txt ||
+	fail "check of an image-only inject: exit $rc: $(grep iso.drivers chk.txt | head -2)"
 
 # --- boot.wim's boot image (image 2): storage .sys + SYSTEM recipe only
 7z x -y -ofb "$iso" sources/boot.wim >/dev/null
