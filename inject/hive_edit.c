@@ -94,32 +94,24 @@ static w2c_code set_raw(hctx *c, hive_node_h node, const char *key, const char *
  * REG_MULTI_SZ: the strings of the NULL-terminated @list, then one more NUL. */
 static uint8_t *utf16_list(const char *const *list, bool multi, size_t *len)
 {
-	size_t total = multi ? 2 : 0, n = 0, done = 0;
-	uint8_t *out = NULL, *p;
+	uint8_t *u[8] = { 0 }, *out = NULL, *p;
+	size_t ul[8], total = multi ? 2 : 0, cnt = 0;
 
-	/* sized from the converted strings: non-ASCII is not twice its UTF-8 length in UTF-16 */
-	for (size_t i = 0; list[i]; i++) {
-		uint8_t *u = w2c_utf8_to_utf16le(list[i], &n);
-		if (!u)
-			return NULL;
-		free(u);
-		total += n + 2;
+	/* converted once, then sized: non-ASCII is not twice its UTF-8 length in UTF-16 */
+	for (; list[cnt] && cnt < 8; cnt++) {
+		if (!(u[cnt] = w2c_utf8_to_utf16le(list[cnt], &ul[cnt])))
+			goto out;
+		total += ul[cnt] + 2;
 	}
-	if (!(out = calloc(1, total ? total : 2)))
-		return NULL;
+	if (list[cnt] || !(out = calloc(1, total ? total : 2)))
+		goto out;
 	p = out;
-	for (size_t i = 0; list[i]; i++, p += n + 2) {
-		uint8_t *u = w2c_utf8_to_utf16le(list[i], &n);
-		if (!u || done + n + 2 > total) {
-			free(u);
-			free(out);
-			return NULL;
-		}
-		memcpy(p, u, n);
-		done += n + 2;
-		free(u);
-	}
+	for (size_t i = 0; i < cnt; p += ul[i] + 2, i++)
+		memcpy(p, u[i], ul[i]);
 	*len = total;
+out:
+	for (size_t i = 0; i < cnt; i++)
+		free(u[i]);
 	return out;
 }
 
