@@ -44,7 +44,9 @@ static int find_child(const struct wimlib_dir_entry *d, void *user)
 }
 
 /* @path ("/Windows/System32/config/SYSTEM") as the image spells it; the
- * components that do not exist keep ours.  *@exists, *@size of the last. */
+ * components that do not exist keep ours.  *@exists, *@size of the last.
+ * Why not wimlib's own case-insensitive lookup: it is a process-wide default
+ * (wimlib_global_init flag), which a library must not flip for its callers. */
 static w2c_code resolve(img_ctx *c, const char *path, char **out, bool *exists, uint64_t *size)
 {
 	char *dup = w2c_strdup(path), *save = NULL, *acc = w2c_strdup("");

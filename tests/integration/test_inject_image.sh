@@ -206,23 +206,22 @@ grep -q VirtIO esd1 && fail "esd image 1 serviced without --edition 1"
 "$W2C" -q verify esdout.iso --against esd.iso || fail "verify esdout.iso"
 
 # --- errors name the file and what was expected; nothing written
+# bad_inject NAME IMAGE FILE WIMPATH: src.wim with FILE at WIMPATH in IMAGE, built into NAME.iso,
+# injected --level image; the exit status in $rc, stderr in err
+bad_inject() {
+	cp src.wim "$1.wim"
+	wimlib-imagex update "$1.wim" "$2" --command="add $3 $4" >/dev/null
+	"$W2C" -q build src.iso --add /sources/install.wim="$1.wim" -o "$1.iso"
+	rc=0
+	"$W2C" -q inject "$1.iso" --drivers vw --level image -o bad.iso 2> err || rc=$?
+}
 # a SYSTEM hive without Select (an empty hive from mkhive) in image 1
 "${W2C_MKHIVE:?set by ctest: the fixture hive generator}" empty.SYSTEM SYSTEM
-cp src.wim empty.wim
-wimlib-imagex update empty.wim 1 --command="add empty.SYSTEM /Windows/System32/config/SYSTEM" >/dev/null
-"$W2C" -q build src.iso --add /sources/install.wim=empty.wim -o empty.iso
-set +e
-"$W2C" -q inject empty.iso --drivers vw --level image -o bad.iso 2> err; rc=$?
-set -e
+bad_inject empty 1 empty.SYSTEM /Windows/System32/config/SYSTEM
 [ $rc = 4 ] || fail "minimal hive: exit $rc"
 grep -qF 'sources/install.wim image 1: /Windows/System32/config/SYSTEM: no Select\Current' err || fail "message: $(cat err)"
 head -c 4096 /dev/urandom > log1
-cp src.wim dirty.wim
-wimlib-imagex update dirty.wim 3 --command="add log1 /Windows/System32/config/SYSTEM.LOG1" >/dev/null
-"$W2C" -q build src.iso --add /sources/install.wim=dirty.wim -o dirty.iso
-set +e
-"$W2C" -q inject dirty.iso --drivers vw --level image -o bad.iso 2> err; rc=$?
-set -e
+bad_inject dirty 3 log1 /Windows/System32/config/SYSTEM.LOG1
 [ $rc = 4 ] && grep -qF 'sources/install.wim image 3: /Windows/System32/config/SYSTEM: dirty hive' err ||
 	fail "dirty hive with logs: exit $rc: $(cat err)"
 ls bad.iso* 2>/dev/null && fail "a failed inject left output"
