@@ -141,16 +141,22 @@ static void load_checkpoint(w2c_upjob *j)
 	free(data);
 }
 
-static void drop_checkpoint(w2c_upjob *j, void *conn, const char *why)
+void w2c_upload_discard(w2c_upjob *j, void *conn)
 {
 	w2c_error e;
 
-	w2c_log(j->o->log, W2C_LOG_WARN, "%s: %s; aborting upload %s and starting over", j->o->file,
-		why, j->cp.upload_id);
 	if (j->st.ops->mp_abort(conn, j->cp.upload_id, &e))
-		w2c_log(j->o->log, W2C_LOG_WARN, "abort of the old upload failed: %s", e.message);
+		w2c_log(j->o->log, W2C_LOG_WARN, "abort of upload %s failed: %s", j->cp.upload_id,
+			e.message);
 	unlink(j->cp_path);
 	w2c_checkpoint_free(&j->cp);
+}
+
+static void drop_checkpoint(w2c_upjob *j, void *conn, const char *why)
+{
+	w2c_log(j->o->log, W2C_LOG_WARN, "%s: %s; aborting upload %s and starting over", j->o->file,
+		why, j->cp.upload_id);
+	w2c_upload_discard(j, conn);
 }
 
 /* The checkpoint must describe this very file, else its parts are worthless. */

@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static bool hex64(const char *s, char out[65])
 {
@@ -55,21 +54,17 @@ w2c_code w2c_upload_find_claim(w2c_upjob *j, w2c_error *err)
 
 w2c_code w2c_upload_check_claim(w2c_upjob *j, void *conn, w2c_error *err)
 {
-	w2c_error e;
+	bool abort = conn && j->cp.upload_id;
 
 	if (!j->claimed[0] || !strcmp(j->claimed, j->hs.sha256))
 		return W2C_OK;
+	w2c_set_error(err, W2C_ERR_VIOLATIONS,
+		      "%s: its bytes have SHA-256 %s, but %s says %s; %s (remove or refresh the "
+		      "claim if the file was changed on purpose)", j->o->file, j->hs.sha256,
+		      j->claim_src, j->claimed,
+		      abort ? "the upload was aborted, nothing was created" : "nothing was sent");
 	/* an object completed now would carry a SHA-256 its bytes do not have */
-	if (conn && j->cp.upload_id) {
-		if (j->st.ops->mp_abort(conn, j->cp.upload_id, &e))
-			w2c_log(j->o->log, W2C_LOG_WARN, "abort of upload %s failed: %s",
-				j->cp.upload_id, e.message);
-		unlink(j->cp_path);
-	}
-	return w2c_set_error(err, W2C_ERR_VIOLATIONS,
-			     "%s: its bytes have SHA-256 %s, but %s says %s; %s (remove or refresh "
-			     "the claim if the file was changed on purpose)", j->o->file, j->hs.sha256,
-			     j->claim_src, j->claimed,
-			     conn && j->cp.upload_id ? "the upload was aborted, nothing was created"
-						     : "nothing was sent");
+	if (abort)
+		w2c_upload_discard(j, conn);
+	return err ? err->code : W2C_ERR_VIOLATIONS;
 }

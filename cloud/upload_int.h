@@ -47,6 +47,8 @@ w2c_code w2c_upload_parts(w2c_upjob *j, w2c_error *err);
 w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err);
 /* An error naming the file when its size or mtime differ from when the upload began. */
 w2c_code w2c_upload_unchanged(const w2c_upjob *j, w2c_error *err);
+/* Abort the checkpointed multipart upload (a failure is only logged), remove the checkpoint. */
+void w2c_upload_discard(w2c_upjob *j, void *conn);
 /* Take the claimed SHA-256: the checkpoint's, --sha256, or FILE.sha256 (upload_claim.c). */
 w2c_code w2c_upload_find_claim(w2c_upjob *j, w2c_error *err);
 /* After the SHA-256 is computed: a claim that differs is an error, aborting the upload. */
