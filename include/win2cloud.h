@@ -20,6 +20,18 @@ extern "C" {
 
 #define W2C_VERSION_STRING "0.1.0"
 
+/*
+ * W2C_API marks every call of the public interface.  The library is built
+ * with -fvisibility=hidden, so what is not marked stays inside it (as
+ * WIMLIBAPI does for wimlib); tests/layering/check_layers.sh holds the list of
+ * exported symbols equal to the w2c_ calls declared under include/.
+ */
+#if defined(W2C_BUILDING_LIBRARY) && defined(__GNUC__)
+#define W2C_API __attribute__((visibility("default")))
+#else
+#define W2C_API
+#endif
+
 /** One error enum for the whole library (like CURLcode / WIMLIB_ERR_*). */
 typedef enum w2c_code {
 	W2C_OK = 0,
@@ -48,20 +60,20 @@ typedef struct w2c_error {
 } w2c_error;
 
 /** Fill @err (may be NULL) and return @code.  printf-style. */
-w2c_code w2c_set_error(w2c_error *err, w2c_code code, const char *fmt, ...)
+W2C_API w2c_code w2c_set_error(w2c_error *err, w2c_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-w2c_code w2c_set_errorv(w2c_error *err, w2c_code code, const char *fmt, va_list ap);
+W2C_API w2c_code w2c_set_errorv(w2c_error *err, w2c_code code, const char *fmt, va_list ap);
 /** Prefix an existing message with "@prefix: " (context added by callers). */
-void w2c_error_prefix(w2c_error *err, const char *fmt, ...)
+W2C_API void w2c_error_prefix(w2c_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /** Short stable name of a code, e.g. "invalid-input". */
-const char *w2c_code_name(w2c_code code);
+W2C_API const char *w2c_code_name(w2c_code code);
 /**
  * Process exit code for a library code, as documented in win2cloud(1):
  * 0 ok, 1 runtime failure, 2 usage, 3 violations, 4 invalid or unreadable
  * input, 5 remote service error, 6 interrupted but resumable.
  */
-int w2c_exit_status(w2c_code code);
+W2C_API int w2c_exit_status(w2c_code code);
 
 /** Log levels for w2c_logger. */
 enum w2c_log_level { W2C_LOG_ERROR, W2C_LOG_WARN, W2C_LOG_INFO, W2C_LOG_DEBUG };
@@ -73,7 +85,7 @@ typedef struct w2c_logger {
 	enum w2c_log_level max_level;
 } w2c_logger;
 
-void w2c_log(const w2c_logger *lg, enum w2c_log_level level, const char *fmt, ...)
+W2C_API void w2c_log(const w2c_logger *lg, enum w2c_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /** Progress of a long operation (bytes done of total, both may be 0). */
@@ -91,7 +103,7 @@ typedef struct w2c_progress {
 } w2c_progress;
 
 /** Call @p if set; returns nonzero when the caller asked to stop. */
-int w2c_progress_report(const w2c_progress *p, const char *stage, const char *item,
+W2C_API int w2c_progress_report(const w2c_progress *p, const char *stage, const char *item,
 			uint64_t done, uint64_t total);
 
 #ifdef __cplusplus

@@ -57,14 +57,14 @@ typedef struct w2c_cloud_config {
  * W2C_ERR_NOT_FOUND when the named cloud or any configuration is missing,
  * W2C_ERR_INVALID_INPUT (file, line, field) on a malformed file.
  */
-w2c_code w2c_cloud_config_load(w2c_cloud_config *cfg, const char *cloud_name, w2c_error *err);
+W2C_API w2c_code w2c_cloud_config_load(w2c_cloud_config *cfg, const char *cloud_name, w2c_error *err);
 
 /** Parse clouds.yaml text @yaml (@path for messages) and take entry @cloud_name. */
-w2c_code w2c_cloud_config_parse(w2c_cloud_config *cfg, const char *yaml, size_t len,
+W2C_API w2c_code w2c_cloud_config_parse(w2c_cloud_config *cfg, const char *yaml, size_t len,
 				 const char *path, const char *cloud_name, w2c_error *err);
 
 /** Free every string of @cfg and zero it. */
-void w2c_cloud_config_free(w2c_cloud_config *cfg);
+W2C_API void w2c_cloud_config_free(w2c_cloud_config *cfg);
 
 /* ------------------------------------------------------------------------ */
 /* API Gateway AK/SK signing ("SDK-HMAC-SHA256", cloud-api spec §1.3)         */
@@ -77,7 +77,7 @@ typedef struct w2c_header {
 } w2c_header;
 
 /** Format @t as an X-Sdk-Date value (YYYYMMDDTHHMMSSZ, UTC) into @out. */
-void w2c_apig_date(time_t t, char out[17]);
+W2C_API void w2c_apig_date(time_t t, char out[17]);
 
 /**
  * Build the canonical request of the APIG algorithm for @method and @url with
@@ -85,7 +85,7 @@ void w2c_apig_date(time_t t, char out[17]);
  * and a body whose SHA-256 is @body_sha256_hex (64 lowercase hex digits).
  * On success *@canonical and *@signed_headers are new strings.
  */
-w2c_code w2c_apig_canonical_request(const char *method, const char *url, const w2c_header *headers,
+W2C_API w2c_code w2c_apig_canonical_request(const char *method, const char *url, const w2c_header *headers,
 				    size_t n_headers, const char *body_sha256_hex, char **canonical,
 				    char **signed_headers, w2c_error *err);
 
@@ -96,7 +96,7 @@ w2c_code w2c_apig_canonical_request(const char *method, const char *url, const w
  * Content-Length, including Host and X-Sdk-Date.  Pure computation: a failure
  * here is a local error, never a reason to retry a request.
  */
-w2c_code w2c_apig_sign(const char *method, const char *url, const w2c_header *headers,
+W2C_API w2c_code w2c_apig_sign(const char *method, const char *url, const w2c_header *headers,
 		       size_t n_headers, const void *body, size_t body_len, const char *ak,
 		       const char *sk, char **authorization, w2c_error *err);
 
@@ -116,9 +116,9 @@ typedef struct w2c_token_session w2c_token_session;
  * auth_url, a user (name + domain, or id), a password and a project (id, or
  * name + domain); W2C_ERR_USAGE names what is missing.
  */
-w2c_code w2c_token_session_new(const w2c_cloud_config *cfg, struct w2c_http *http,
+W2C_API w2c_code w2c_token_session_new(const w2c_cloud_config *cfg, struct w2c_http *http,
 			       const w2c_logger *log, w2c_token_session **out, w2c_error *err);
-void w2c_token_session_free(w2c_token_session *s);
+W2C_API void w2c_token_session_free(w2c_token_session *s);
 
 /**
  * A valid token (owned by the session, valid until the next call).  A new one
@@ -128,16 +128,16 @@ void w2c_token_session_free(w2c_token_session *s);
  * project and auth URL and carries the service's message, never the
  * password); W2C_ERR_REMOTE / W2C_ERR_NETWORK otherwise.
  */
-w2c_code w2c_token_get(w2c_token_session *s, const char **token, w2c_error *err);
+W2C_API w2c_code w2c_token_get(w2c_token_session *s, const char **token, w2c_error *err);
 
 /** Forget the cached token (after a 401): the next w2c_token_get() re-authenticates. */
-void w2c_token_invalidate(w2c_token_session *s);
+W2C_API void w2c_token_invalidate(w2c_token_session *s);
 
 /** Number of tokens obtained so far (for logs and tests). */
-unsigned w2c_token_count(const w2c_token_session *s);
+W2C_API unsigned w2c_token_count(const w2c_token_session *s);
 
 /** Project id of the current token (after a successful w2c_token_get()), else NULL. */
-const char *w2c_token_project_id(const w2c_token_session *s);
+W2C_API const char *w2c_token_project_id(const w2c_token_session *s);
 
 /**
  * URL of the service of catalog type @type ("image", "compute", ...) for the
@@ -145,13 +145,13 @@ const char *w2c_token_project_id(const w2c_token_session *s);
  * trailing '/' removed.  Needs a token; W2C_ERR_NOT_FOUND lists the types the
  * catalog does have.  *@url is a new string.
  */
-w2c_code w2c_token_endpoint(w2c_token_session *s, const char *type, char **url, w2c_error *err);
+W2C_API w2c_code w2c_token_endpoint(w2c_token_session *s, const char *type, char **url, w2c_error *err);
 
 /**
  * The JSON body of the password token request for @cfg (new string).  With
  * @redact the password is replaced by "<redacted>" (for --dry-run).
  */
-w2c_code w2c_token_request_body(const w2c_cloud_config *cfg, bool redact, char **json,
+W2C_API w2c_code w2c_token_request_body(const w2c_cloud_config *cfg, bool redact, char **json,
 				w2c_error *err);
 
 /** What a token response says (parsed by w2c_token_parse_response()). */
@@ -166,14 +166,14 @@ typedef struct w2c_token_info {
  * W2C_ERR_REMOTE naming the field when the shape is wrong.  Free
  * info->catalog_json with free().
  */
-w2c_code w2c_token_parse_response(const char *body, size_t len, w2c_token_info *info,
+W2C_API w2c_code w2c_token_parse_response(const char *body, size_t len, w2c_token_info *info,
 				  w2c_error *err);
 
 /**
  * Pick an endpoint from a catalog (JSON array text as in w2c_token_info):
  * type @type, interface @iface, region @region (NULL = any).  New string.
  */
-w2c_code w2c_catalog_find(const char *catalog_json, const char *type, const char *iface,
+W2C_API w2c_code w2c_catalog_find(const char *catalog_json, const char *type, const char *iface,
 			  const char *region, char **url, w2c_error *err);
 
 #ifdef __cplusplus

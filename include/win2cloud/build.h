@@ -60,7 +60,7 @@ typedef struct w2c_build_result {
  * (W2C_ERR_NO_SPACE) when its file system lacks room for the image.
  * Writes @out and "@out.sha256" (sha256sum format) only on success.
  */
-w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
+W2C_API w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
 		       w2c_build_result *res, w2c_error *err);
 
 #ifdef __cplusplus

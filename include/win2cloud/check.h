@@ -50,13 +50,13 @@ typedef struct w2c_check_profile w2c_check_profile;
  *  "agents": [...], "severity": {"rule.id": "error"|"warning"|"info"|"off"}}.
  * Unknown keys or rule ids are W2C_ERR_INVALID_INPUT naming the key.
  */
-w2c_code w2c_check_profile_load(const char *name, const char *override_path,
+W2C_API w2c_code w2c_check_profile_load(const char *name, const char *override_path,
 				w2c_check_profile **out, w2c_error *err);
-void w2c_check_profile_free(w2c_check_profile *p);
-const char *w2c_check_profile_name(const w2c_check_profile *p);
-const w2c_check_limits *w2c_check_profile_limits(const w2c_check_profile *p);
+W2C_API void w2c_check_profile_free(w2c_check_profile *p);
+W2C_API const char *w2c_check_profile_name(const w2c_check_profile *p);
+W2C_API const w2c_check_limits *w2c_check_profile_limits(const w2c_check_profile *p);
 /** Effective severity of @rule_id in @p; W2C_CHECK_OFF when not selected. */
-enum w2c_check_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id);
+W2C_API enum w2c_check_severity w2c_check_rule_severity(const w2c_check_profile *p, const char *rule_id);
 
 /** One rule of the engine (static data). */
 typedef struct w2c_rule {
@@ -67,7 +67,7 @@ typedef struct w2c_rule {
 	const char *fix;            /**< default fix text */
 } w2c_rule;
 /** The rule table, @n receives its length. */
-const w2c_rule *w2c_rules(size_t *n);
+W2C_API const w2c_rule *w2c_rules(size_t *n);
 
 /** One result of one rule on one subject. */
 typedef struct w2c_check_finding {
@@ -81,18 +81,18 @@ typedef struct w2c_check_finding {
 
 typedef struct w2c_check_report w2c_check_report;
 
-w2c_check_report *w2c_check_report_new(const w2c_check_profile *p);
-void w2c_check_report_free(w2c_check_report *r);
-size_t w2c_check_report_count(const w2c_check_report *r);
-const w2c_check_finding *w2c_check_report_get(const w2c_check_report *r, size_t i);
+W2C_API w2c_check_report *w2c_check_report_new(const w2c_check_profile *p);
+W2C_API void w2c_check_report_free(w2c_check_report *r);
+W2C_API size_t w2c_check_report_count(const w2c_check_report *r);
+W2C_API const w2c_check_finding *w2c_check_report_get(const w2c_check_report *r, size_t i);
 /** Count failed findings per severity, passes and skips. */
-void w2c_check_report_summary(const w2c_check_report *r, unsigned *errors, unsigned *warnings,
+W2C_API void w2c_check_report_summary(const w2c_check_report *r, unsigned *errors, unsigned *warnings,
 			      unsigned *infos, unsigned *passed, unsigned *skipped);
 /**
  * Record a finding.  Rules the profile switched off are dropped; @fix NULL
  * uses the rule's default fix.  Unknown rule ids are a bug (W2C_ERR_INTERNAL).
  */
-w2c_code w2c_check_add(w2c_check_report *r, const char *rule, enum w2c_status st,
+W2C_API w2c_code w2c_check_add(w2c_check_report *r, const char *rule, enum w2c_status st,
 		       const char *subject, const char *fix, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
@@ -122,11 +122,11 @@ typedef struct w2c_disk_src {
  * W2C_ERR_INVALID_INPUT (naming the file, field and expected value) for a
  * truncated or corrupt header or content that is no disk image.
  */
-w2c_code w2c_disk_probe_src(const w2c_disk_src *src, w2c_disk_info *out, w2c_error *err);
+W2C_API w2c_code w2c_disk_probe_src(const w2c_disk_src *src, w2c_disk_info *out, w2c_error *err);
 /** Same on a local file (read-only, headers only). */
-w2c_code w2c_disk_probe(const char *path, w2c_disk_info *out, w2c_error *err);
+W2C_API w2c_code w2c_disk_probe(const char *path, w2c_disk_info *out, w2c_error *err);
 /** True when the first 64 KiB of @path hold an ISO 9660 or UDF descriptor. */
-bool w2c_file_is_iso(const char *path);
+W2C_API bool w2c_file_is_iso(const char *path);
 
 /* ---- checks ---- */
 
@@ -149,23 +149,23 @@ typedef struct w2c_check_options {
 } w2c_check_options;
 
 /** Fast checks of one disk image (headers only); fills @info when not NULL. */
-w2c_code w2c_check_disk(const char *path, const w2c_check_options *o, w2c_check_report *r,
+W2C_API w2c_code w2c_check_disk(const char *path, const w2c_check_options *o, w2c_check_report *r,
 			w2c_disk_info *info, w2c_error *err);
 /**
  * Deep checks of @n disk images in one libguestfs appliance launch.  When the
  * appliance does not work, records skip findings (W2C_DEEP_AUTO) or fails
  * with W2C_ERR_EXTERNAL (W2C_DEEP_ON).
  */
-w2c_code w2c_check_disks_deep(const char *const *paths, const w2c_disk_info *infos, size_t n,
+W2C_API w2c_code w2c_check_disks_deep(const char *const *paths, const w2c_disk_info *infos, size_t n,
 			      const w2c_check_options *o, w2c_check_report *r, w2c_error *err);
 /** Checks of a Windows installation ISO. */
-w2c_code w2c_check_iso(const char *path, const w2c_check_options *o, w2c_check_report *r,
+W2C_API w2c_code w2c_check_iso(const char *path, const w2c_check_options *o, w2c_check_report *r,
 		       w2c_error *err);
 /**
  * Registration parameters (min_disk, os_version, bucket); @virtual_size is the
  * largest virtual size of the checked images (0 = none checked).
  */
-w2c_code w2c_check_params(const w2c_check_options *o, uint64_t virtual_size,
+W2C_API w2c_code w2c_check_params(const w2c_check_options *o, uint64_t virtual_size,
 			  w2c_check_report *r, w2c_error *err);
 /**
  * The registration bucket (o->bucket): storage class STANDARD and region =
@@ -174,9 +174,9 @@ w2c_code w2c_check_params(const w2c_check_options *o, uint64_t virtual_size,
  * finding.  W2C_ERR_AUTH (key refused), W2C_ERR_NETWORK, W2C_ERR_REMOTE and
  * usage errors (no endpoint for s3://) are returned.
  */
-w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *r, w2c_error *err);
+W2C_API w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *r, w2c_error *err);
 /** The Administrator password rule (w2c_password_check) as findings. */
-w2c_code w2c_check_password(const char *password, const char *user, w2c_check_report *r,
+W2C_API w2c_code w2c_check_password(const char *password, const char *user, w2c_check_report *r,
 			    w2c_error *err);
 
 #ifdef __cplusplus

@@ -41,10 +41,10 @@ typedef struct w2c_profile {
 } w2c_profile;
 
 /** Default credentials file path (newly allocated), see above. */
-char *w2c_credentials_default_path(void);
+W2C_API char *w2c_credentials_default_path(void);
 /** Whether any credential variable we read (an access or secret key of any of the
  *  ecosystems' sets, or W2C_PROFILE) is set: the environment offers credentials. */
-bool w2c_credentials_in_env(void);
+W2C_API bool w2c_credentials_in_env(void);
 
 /**
  * Load profile @name (NULL = "default") from @path (NULL = default path).
@@ -52,11 +52,11 @@ bool w2c_credentials_in_env(void);
  * when the file's mode lets others read it (message includes "chmod 600
  * PATH"), W2C_ERR_INVALID_INPUT naming the line for a malformed line.
  */
-w2c_code w2c_profile_load(const char *path, const char *name, w2c_profile *out, w2c_error *err);
+W2C_API w2c_code w2c_profile_load(const char *path, const char *name, w2c_profile *out, w2c_error *err);
 /** Value of @key in @p (case-insensitive key), or NULL. */
-const char *w2c_profile_get(const w2c_profile *p, const char *key);
+W2C_API const char *w2c_profile_get(const w2c_profile *p, const char *key);
 /** Wipe and free; @p is zeroed. */
-void w2c_profile_free(w2c_profile *p);
+W2C_API void w2c_profile_free(w2c_profile *p);
 
 /** An access key pair for S3/OBS signing (and APIG AK/SK signing). */
 typedef struct w2c_credentials {
@@ -82,10 +82,10 @@ typedef struct w2c_credentials {
  * its SK is an error naming the missing variable.  W2C_ERR_AUTH when
  * nothing was found (the message lists where it looked).
  */
-w2c_code w2c_credentials_load(const char *path, const char *profile, w2c_credentials *out,
+W2C_API w2c_code w2c_credentials_load(const char *path, const char *profile, w2c_credentials *out,
 			      w2c_error *err);
 /** Wipe the secrets and free; @c is zeroed. */
-void w2c_credentials_free(w2c_credentials *c);
+W2C_API void w2c_credentials_free(w2c_credentials *c);
 
 #ifdef __cplusplus
 }

@@ -59,15 +59,15 @@ typedef struct w2c_inf {
  * Unknown %tokens% (e.g. %12%) stay as written.  Errors
  * (W2C_ERR_INVALID_INPUT) say "NAME:LINE: what".
  */
-w2c_code w2c_inf_parse(const void *data, size_t len, const char *name, w2c_inf **out,
+W2C_API w2c_code w2c_inf_parse(const void *data, size_t len, const char *name, w2c_inf **out,
 		       w2c_error *err);
-void w2c_inf_free(w2c_inf *inf);
+W2C_API void w2c_inf_free(w2c_inf *inf);
 /** Case-insensitive section lookup; NULL if absent. */
-const w2c_inf_section *w2c_inf_find(const w2c_inf *inf, const char *name);
+W2C_API const w2c_inf_section *w2c_inf_find(const w2c_inf *inf, const char *name);
 /** First line of @sec whose key equals @key (case-insensitive); NULL if absent. */
-const w2c_inf_line *w2c_inf_key(const w2c_inf_section *sec, const char *key);
+W2C_API const w2c_inf_line *w2c_inf_key(const w2c_inf_section *sec, const char *key);
 /** First value of [@section] @key, or NULL. */
-const char *w2c_inf_value(const w2c_inf *inf, const char *section, const char *key);
+W2C_API const char *w2c_inf_value(const w2c_inf *inf, const char *section, const char *key);
 
 /* ---- target-OS decorations ---- */
 
@@ -79,7 +79,7 @@ typedef struct w2c_inf_decoration {
 } w2c_inf_decoration;
 
 /** Parse @text; W2C_ERR_INVALID_INPUT if it is no NT[arch][.x...] decoration. */
-w2c_code w2c_inf_decoration_parse(const char *text, w2c_inf_decoration *out, w2c_error *err);
+W2C_API w2c_code w2c_inf_decoration_parse(const char *text, w2c_inf_decoration *out, w2c_error *err);
 
 /** What a decoration is matched against. */
 typedef struct w2c_target_os {
@@ -96,7 +96,7 @@ enum w2c_os_match {
 	W2C_MATCH_BUILD,        /**< needs a newer build */
 	W2C_MATCH_PRODUCT,      /**< needs another product type */
 };
-enum w2c_os_match w2c_inf_decoration_accepts(const w2c_inf_decoration *d, const w2c_target_os *os);
+W2C_API enum w2c_os_match w2c_inf_decoration_accepts(const w2c_inf_decoration *d, const w2c_target_os *os);
 
 /* ---- driver packages ---- */
 
@@ -165,11 +165,11 @@ typedef bool (*w2c_file_exists_fn)(void *user, const char *relpath);
  * the key fields make the package broken (->broken set), which is not an
  * error of this call.  Fails only when out of memory.
  */
-w2c_code w2c_driver_package_from_inf(const w2c_inf *inf, w2c_file_exists_fn exists, void *user,
+W2C_API w2c_code w2c_driver_package_from_inf(const w2c_inf *inf, w2c_file_exists_fn exists, void *user,
 				     w2c_driver_package **out, w2c_error *err);
-void w2c_driver_package_free(w2c_driver_package *p);
+W2C_API void w2c_driver_package_free(w2c_driver_package *p);
 /** Does the package have models for @os?  Best matching decoration in *@best (may be NULL). */
-enum w2c_os_match w2c_driver_package_accepts(const w2c_driver_package *p, const w2c_target_os *os,
+W2C_API enum w2c_os_match w2c_driver_package_accepts(const w2c_driver_package *p, const w2c_target_os *os,
 					     const w2c_inf_models **best);
 
 /* ---- driver sources ---- */
@@ -186,24 +186,24 @@ typedef struct w2c_driver_source w2c_driver_source;
  * or an ISO image (read through w2c_media_open).  Anything else is
  * W2C_ERR_INVALID_INPUT naming @path.
  */
-w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_driver_source **out,
+W2C_API w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_driver_source **out,
 				w2c_error *err);
 /**
  * A source over the folder @dir of the open medium @m (borrowed: it must
  * outlive the source), e.g. "/$WinPEDriver$" of an injected ISO, to find what
  * was placed there.  W2C_ERR_NOT_FOUND when @dir is no folder of @m.
  */
-w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_source **out,
+W2C_API w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_source **out,
 				      w2c_error *err);
-void w2c_driver_source_free(w2c_driver_source *s);
-const char *w2c_driver_source_path(const w2c_driver_source *s);
+W2C_API void w2c_driver_source_free(w2c_driver_source *s);
+W2C_API const char *w2c_driver_source_path(const w2c_driver_source *s);
 /** "directory", "iso" or "iso-folder" (w2c_driver_source_from_media). */
-const char *w2c_driver_source_kind(const w2c_driver_source *s);
+W2C_API const char *w2c_driver_source_kind(const w2c_driver_source *s);
 /** Read the whole file @rel (at most @max bytes) into a new NUL-terminated buffer. */
-w2c_code w2c_driver_source_read(w2c_driver_source *s, const char *rel, size_t max, uint8_t **data,
+W2C_API w2c_code w2c_driver_source_read(w2c_driver_source *s, const char *rel, size_t max, uint8_t **data,
 				size_t *len, w2c_error *err);
 /** Local file path of @rel for in-place use, or NULL (ISO sources). Caller frees. */
-char *w2c_driver_source_local_path(const w2c_driver_source *s, const char *rel);
+W2C_API char *w2c_driver_source_local_path(const w2c_driver_source *s, const char *rel);
 
 /* ---- catalog ---- */
 
@@ -227,14 +227,14 @@ typedef struct w2c_driver_catalog {
 	size_t n_entries, cap_entries;
 } w2c_driver_catalog;
 
-w2c_driver_catalog *w2c_driver_catalog_new(void);
+W2C_API w2c_driver_catalog *w2c_driver_catalog_new(void);
 /**
  * Scan every INF of @src (the catalog takes ownership of @src).  An INF that
  * does not parse is an error naming file and line.  Excluded by design:
  * sriov/, vioprot.*, and files that are no INF.
  */
-w2c_code w2c_driver_catalog_add(w2c_driver_catalog *c, w2c_driver_source *src, w2c_error *err);
-void w2c_driver_catalog_free(w2c_driver_catalog *c);
+W2C_API w2c_code w2c_driver_catalog_add(w2c_driver_catalog *c, w2c_driver_source *src, w2c_error *err);
+W2C_API void w2c_driver_catalog_free(w2c_driver_catalog *c);
 
 /* ---- selection ---- */
 
@@ -247,7 +247,7 @@ enum w2c_select_reason {
 	W2C_SEL_BROKEN,         /**< package names files that are missing */
 	W2C_SEL_DENIED,         /**< on the deny-list */
 };
-const char *w2c_select_reason_name(enum w2c_select_reason r);
+W2C_API const char *w2c_select_reason_name(enum w2c_select_reason r);
 
 /** A deny-list entry: driver name, optional exact version and OS folder ("*"/NULL = any). */
 typedef struct w2c_driver_deny {
@@ -255,11 +255,11 @@ typedef struct w2c_driver_deny {
 } w2c_driver_deny;
 
 /** Built-in deny-list (data; terminated by a NULL driver). */
-const w2c_driver_deny *w2c_driver_default_denylist(void);
+W2C_API const w2c_driver_deny *w2c_driver_default_denylist(void);
 /** Default wanted set, NULL-terminated: viostor vioscsi NetKVM Balloon ... */
-const char *const *w2c_driver_default_wanted(void);
+W2C_API const char *const *w2c_driver_default_wanted(void);
 /** True for viostor and vioscsi. */
-bool w2c_driver_is_boot_critical(const char *driver);
+W2C_API bool w2c_driver_is_boot_critical(const char *driver);
 
 /** virtio-win OS folder for an edition (from a data table); per-driver fallbacks are added at selection. */
 typedef struct w2c_os_folders {
@@ -271,7 +271,7 @@ typedef struct w2c_os_folders {
 } w2c_os_folders;
 
 /** Map an edition to folders; W2C_ERR_UNSUPPORTED when arch or version is unknown. */
-w2c_code w2c_os_folders_for(const w2c_edition *e, w2c_os_folders *out, w2c_error *err);
+W2C_API w2c_code w2c_os_folders_for(const w2c_edition *e, w2c_os_folders *out, w2c_error *err);
 
 /** One coverage cell: edition x driver. */
 typedef struct w2c_driver_choice {
@@ -298,10 +298,10 @@ typedef struct w2c_select_options {
 } w2c_select_options;
 
 /** Select for one edition; fills @out (free with w2c_edition_selection_clear). */
-w2c_code w2c_driver_select(const w2c_driver_catalog *c, const w2c_edition *e,
+W2C_API w2c_code w2c_driver_select(const w2c_driver_catalog *c, const w2c_edition *e,
 			   const w2c_select_options *opts, w2c_edition_selection *out,
 			   w2c_error *err);
-void w2c_edition_selection_clear(w2c_edition_selection *s);
+W2C_API void w2c_edition_selection_clear(w2c_edition_selection *s);
 
 /* ---- placement ---- */
 
@@ -314,7 +314,7 @@ void w2c_edition_selection_clear(w2c_edition_selection *s);
  * caller frees) and *@len.  W2C_ERR_NOT_FOUND when there is none;
  * W2C_ERR_INVALID_INPUT when it is over 4 MiB.
  */
-w2c_code w2c_drivers_manifest_read(w2c_media *m, const w2c_node *root, char **text, size_t *len,
+W2C_API w2c_code w2c_drivers_manifest_read(w2c_media *m, const w2c_node *root, char **text, size_t *len,
 				   w2c_error *err);
 
 /**
@@ -331,7 +331,7 @@ w2c_code w2c_drivers_manifest_read(w2c_media *m, const w2c_node *root, char **te
  * NULL) is the medium @root came from, to read an earlier manifest.
  * *@manifest_json (may be NULL) receives the manifest text (caller frees).
  */
-w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
+W2C_API w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
 			   size_t n, char **manifest_json, w2c_error *err);
 
 /**
@@ -340,7 +340,7 @@ w2c_code w2c_drivers_place(w2c_media *m, w2c_node *root, const w2c_edition_selec
  * NULL) is w2c_service_json()'s report, kept as "images", and the WIMs it
  * names as "serviced" (verify's intended edits).
  */
-w2c_code w2c_drivers_place_levels(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
+W2C_API w2c_code w2c_drivers_place_levels(w2c_media *m, w2c_node *root, const w2c_edition_selection *sel,
 				  size_t n, bool media, const char *images_json, char **manifest_json,
 				  w2c_error *err);
 
@@ -350,7 +350,7 @@ w2c_code w2c_drivers_place_levels(w2c_media *m, w2c_node *root, const w2c_editio
  * and the manifest.  No manifest: nothing is done.  *@removed (may be NULL)
  * gets the number of files removed.
  */
-w2c_code w2c_drivers_remove_previous(w2c_media *m, w2c_node *root, size_t *removed,
+W2C_API w2c_code w2c_drivers_remove_previous(w2c_media *m, w2c_node *root, size_t *removed,
 				     w2c_error *err);
 
 #ifdef __cplusplus

@@ -43,15 +43,15 @@ typedef struct w2c_http_headers {
 } w2c_http_headers;
 
 /** Append "@name: @value" (both copied).  W2C_ERR_NOMEM on failure. */
-w2c_code w2c_http_headers_add(w2c_http_headers *h, const char *name, const char *value);
+W2C_API w2c_code w2c_http_headers_add(w2c_http_headers *h, const char *name, const char *value);
 /** Add or replace the first field named @name. */
-w2c_code w2c_http_headers_set(w2c_http_headers *h, const char *name, const char *value);
+W2C_API w2c_code w2c_http_headers_set(w2c_http_headers *h, const char *name, const char *value);
 /** First value of @name, or NULL. */
-const char *w2c_http_headers_get(const w2c_http_headers *h, const char *name);
+W2C_API const char *w2c_http_headers_get(const w2c_http_headers *h, const char *name);
 /** Copy every field of @src to the end of @dst. */
-w2c_code w2c_http_headers_copy(w2c_http_headers *dst, const w2c_http_headers *src);
+W2C_API w2c_code w2c_http_headers_copy(w2c_http_headers *dst, const w2c_http_headers *src);
 /** Free all fields; @h is empty and reusable afterwards. */
-void w2c_http_headers_free(w2c_http_headers *h);
+W2C_API void w2c_http_headers_free(w2c_http_headers *h);
 
 /** Client settings.  Zeroed fields take the defaults given per field. */
 typedef struct w2c_http_options {
@@ -136,14 +136,14 @@ typedef struct w2c_http_response {
 } w2c_http_response;
 
 /** Free what a response holds (safe on a zeroed response). */
-void w2c_http_response_free(w2c_http_response *r);
+W2C_API void w2c_http_response_free(w2c_http_response *r);
 
 typedef struct w2c_http w2c_http;
 
 /** Create a client.  Also runs curl_global_init once per process (thread-safe). */
-w2c_code w2c_http_new(const w2c_http_options *opt, w2c_http **out, w2c_error *err);
+W2C_API w2c_code w2c_http_new(const w2c_http_options *opt, w2c_http **out, w2c_error *err);
 /** Free a client (NULL is fine). */
-void w2c_http_free(w2c_http *h);
+W2C_API void w2c_http_free(w2c_http *h);
 
 /**
  * Send @req, retrying as described above, and fill @resp (free it with
@@ -152,37 +152,37 @@ void w2c_http_free(w2c_http *h);
  * none did after the retries; W2C_ERR_INTERRUPTED when progress said stop;
  * W2C_ERR_IO when a FILE/CALLBACK body could not be read.
  */
-w2c_code w2c_http_perform(w2c_http *h, const w2c_http_request *req, w2c_http_response *resp,
+W2C_API w2c_code w2c_http_perform(w2c_http *h, const w2c_http_request *req, w2c_http_response *resp,
 			  w2c_error *err);
 
 /* ---- helpers shared by the cloud modules (exposed for them and for tests) ---- */
 
 /** True when a header's value is a secret that logs must not show. */
-bool w2c_http_header_is_secret(const char *name);
+W2C_API bool w2c_http_header_is_secret(const char *name);
 /**
  * Copy @url into @out (size @n) with userinfo and the values of secret query
  * parameters (signature, token, secret, password, credential, key...) replaced
  * by "<redacted>".  Always NUL-terminates.
  */
-void w2c_http_redact_url(const char *url, char *out, size_t n);
+W2C_API void w2c_http_redact_url(const char *url, char *out, size_t n);
 /**
  * Copy @text (a JSON or XML body, @len bytes) into @out (size @n) with the
  * values of fields whose names look secret ("password", "secret",
  * "securitytoken", "token", "SecretAccessKey"...) replaced by "<redacted>".
  */
-void w2c_http_redact_body(const char *text, size_t len, char *out, size_t n);
+W2C_API void w2c_http_redact_body(const char *text, size_t len, char *out, size_t n);
 /**
  * Seconds to wait from a Retry-After value (delta-seconds or an HTTP date);
  * -1 when absent or unparsable.
  */
-double w2c_http_parse_retry_after(const char *value);
+W2C_API double w2c_http_parse_retry_after(const char *value);
 /**
  * Backoff before retry number @attempt (1-based): uniform random in
  * [0, min(cap, base * 2^(attempt-1))] ("full jitter"), at least 10 ms.
  */
-double w2c_http_backoff(double base, double cap, unsigned attempt);
+W2C_API double w2c_http_backoff(double base, double cap, unsigned attempt);
 /** Percent-encode @s per RFC 3986 (unreserved kept); '/' kept when @keep_slash. */
-char *w2c_http_uri_encode(const char *s, bool keep_slash);
+W2C_API char *w2c_http_uri_encode(const char *s, bool keep_slash);
 
 #ifdef __cplusplus
 }

@@ -124,90 +124,90 @@ typedef struct w2c_media w2c_media;
  * W2C_ERR_INVALID_INPUT (naming the descriptor, field or offset) when the
  * image is malformed, W2C_ERR_NOT_FOUND/W2C_ERR_IO when unreadable.
  */
-w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_media **out,
+W2C_API w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_media **out,
 			w2c_error *err);
-void w2c_media_free(w2c_media *m);
+W2C_API void w2c_media_free(w2c_media *m);
 
-const char *w2c_media_path(const w2c_media *m);
+W2C_API const char *w2c_media_path(const w2c_media *m);
 /** Size of the image file in bytes. */
-uint64_t w2c_media_size(const w2c_media *m);
+W2C_API uint64_t w2c_media_size(const w2c_media *m);
 /** Volume id from the PVD (trailing blanks removed). */
-const char *w2c_media_volume_id(const w2c_media *m);
+W2C_API const char *w2c_media_volume_id(const w2c_media *m);
 /** Joliet volume id (<= 16 characters) or NULL. */
-const char *w2c_media_joliet_volume_id(const w2c_media *m);
+W2C_API const char *w2c_media_joliet_volume_id(const w2c_media *m);
 /** UDF logical volume id or NULL. */
-const char *w2c_media_udf_volume_id(const w2c_media *m);
+W2C_API const char *w2c_media_udf_volume_id(const w2c_media *m);
 /** Bit mask of enum w2c_fs. */
-unsigned w2c_media_filesystems(const w2c_media *m);
+W2C_API unsigned w2c_media_filesystems(const w2c_media *m);
 /** UDF revision as BCD, e.g. 0x0102, or 0 without UDF. */
-unsigned w2c_media_udf_revision(const w2c_media *m);
+W2C_API unsigned w2c_media_udf_revision(const w2c_media *m);
 /** The name space the tree was loaded from (one enum w2c_fs bit). */
-enum w2c_fs w2c_media_tree_fs(const w2c_media *m);
+W2C_API enum w2c_fs w2c_media_tree_fs(const w2c_media *m);
 /** Creation and modification time of the volume (PVD), 0 if unset. */
-time_t w2c_media_volume_time(const w2c_media *m);
+W2C_API time_t w2c_media_volume_time(const w2c_media *m);
 
 /** The root of the file tree; the media owns it but callers may edit it. */
-w2c_node *w2c_media_root(w2c_media *m);
+W2C_API w2c_node *w2c_media_root(w2c_media *m);
 
-size_t w2c_media_boot_count(const w2c_media *m);
-const w2c_boot_entry *w2c_media_boot_entry(const w2c_media *m, size_t i);
+W2C_API size_t w2c_media_boot_count(const w2c_media *m);
+W2C_API const w2c_boot_entry *w2c_media_boot_entry(const w2c_media *m, size_t i);
 /** LBA of the boot catalog, 0 without El Torito. */
-uint32_t w2c_media_boot_catalog_lba(const w2c_media *m);
+W2C_API uint32_t w2c_media_boot_catalog_lba(const w2c_media *m);
 
-size_t w2c_media_wim_count(const w2c_media *m);
-const w2c_wim_info *w2c_media_wim(const w2c_media *m, size_t i);
+W2C_API size_t w2c_media_wim_count(const w2c_media *m);
+W2C_API const w2c_wim_info *w2c_media_wim(const w2c_media *m, size_t i);
 /** Every edition of install.wim/esd/swm (not boot.wim) in file, index order. */
-size_t w2c_media_edition_count(const w2c_media *m);
-const w2c_edition *w2c_media_edition(const w2c_media *m, size_t i);
+W2C_API size_t w2c_media_edition_count(const w2c_media *m);
+W2C_API const w2c_edition *w2c_media_edition(const w2c_media *m, size_t i);
 
 /**
  * Read up to @len bytes of @node's data at @off (any source kind) into @buf;
  * *@got receives the count (short only at end of file).
  */
-w2c_code w2c_media_read(w2c_media *m, const w2c_node *node, uint64_t off, void *buf,
+W2C_API w2c_code w2c_media_read(w2c_media *m, const w2c_node *node, uint64_t off, void *buf,
 			size_t len, size_t *got, w2c_error *err);
 /** Read @len bytes of the image at byte @off. */
-w2c_code w2c_media_pread(w2c_media *m, void *buf, size_t len, uint64_t off, w2c_error *err);
+W2C_API w2c_code w2c_media_pread(w2c_media *m, void *buf, size_t len, uint64_t off, w2c_error *err);
 
 /* ---- the tree ---- */
 
 /** A new empty directory node (root when @name is ""). */
-w2c_node *w2c_node_new(const char *name, bool is_dir);
+W2C_API w2c_node *w2c_node_new(const char *name, bool is_dir);
 /** Free @n and everything below it (detach it first if it has a parent). */
-void w2c_node_free(w2c_node *n);
+W2C_API void w2c_node_free(w2c_node *n);
 /** Append @child to @dir. */
-w2c_code w2c_node_add(w2c_node *dir, w2c_node *child, w2c_error *err);
+W2C_API w2c_code w2c_node_add(w2c_node *dir, w2c_node *child, w2c_error *err);
 /** Detach @n from its parent (does not free it). */
-void w2c_node_detach(w2c_node *n);
+W2C_API void w2c_node_detach(w2c_node *n);
 /** Case-insensitive child lookup. */
-w2c_node *w2c_node_child(const w2c_node *dir, const char *name);
+W2C_API w2c_node *w2c_node_child(const w2c_node *dir, const char *name);
 /** Case-insensitive lookup of "/a/b/c" (leading slash optional); NULL if absent. */
-w2c_node *w2c_tree_lookup(const w2c_node *root, const char *path);
+W2C_API w2c_node *w2c_tree_lookup(const w2c_node *root, const char *path);
 /** Create missing directories of "/a/b" and return the last. */
-w2c_node *w2c_tree_mkdirs(w2c_node *root, const char *path, w2c_error *err);
+W2C_API w2c_node *w2c_tree_mkdirs(w2c_node *root, const char *path, w2c_error *err);
 /** Add or replace the file @path with the contents of local file @local. */
-w2c_code w2c_tree_put_local(w2c_node *root, const char *path, const char *local, w2c_error *err);
+W2C_API w2c_code w2c_tree_put_local(w2c_node *root, const char *path, const char *local, w2c_error *err);
 /** Add or replace the file @path with a copy of @len bytes at @data. */
-w2c_code w2c_tree_put_memory(w2c_node *root, const char *path, const void *data, size_t len,
+W2C_API w2c_code w2c_tree_put_memory(w2c_node *root, const char *path, const void *data, size_t len,
 			     w2c_error *err);
 /**
  * Add or replace the file @path with the data of @src, a file node of another
  * medium @image (read in place from its extents; @image must stay open until
  * the tree is written).  Memory and local sources are copied as such.
  */
-w2c_code w2c_tree_put_image(w2c_node *root, const char *path, const w2c_node *src,
+W2C_API w2c_code w2c_tree_put_image(w2c_node *root, const char *path, const w2c_node *src,
 			    struct w2c_media *image, w2c_error *err);
 /** Add a whole local directory tree under @path (files read in place). */
-w2c_code w2c_tree_put_local_dir(w2c_node *root, const char *path, const char *local,
+W2C_API w2c_code w2c_tree_put_local_dir(w2c_node *root, const char *path, const char *local,
 				w2c_error *err);
 /** Remove @path (file or whole directory); W2C_ERR_NOT_FOUND if absent. */
-w2c_code w2c_tree_remove(w2c_node *root, const char *path, w2c_error *err);
+W2C_API w2c_code w2c_tree_remove(w2c_node *root, const char *path, w2c_error *err);
 /** "/a/b/c" of @n; caller frees. */
-char *w2c_node_path(const w2c_node *n);
+W2C_API char *w2c_node_path(const w2c_node *n);
 /** Pre-order walk; stop and return the callback's nonzero value. */
-int w2c_tree_walk(w2c_node *root, int (*fn)(w2c_node *n, void *user), void *user);
+W2C_API int w2c_tree_walk(w2c_node *root, int (*fn)(w2c_node *n, void *user), void *user);
 /** Files (not directories) and their total bytes below @root. */
-void w2c_tree_count(const w2c_node *root, uint64_t *files, uint64_t *dirs, uint64_t *bytes);
+W2C_API void w2c_tree_count(const w2c_node *root, uint64_t *files, uint64_t *dirs, uint64_t *bytes);
 
 /* ---- unpack ---- */
 
@@ -223,7 +223,7 @@ typedef struct w2c_unpack_options {
  * (volume id, boot entries, hidden flags, original names) written last, so a
  * directory without it is an incomplete unpack.
  */
-w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_options *opts,
+W2C_API w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_options *opts,
 			  w2c_error *err);
 
 #ifdef __cplusplus

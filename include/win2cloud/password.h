@@ -26,9 +26,9 @@ typedef struct w2c_password_policy {
  * characters, all four classes, specials only from "!@$%^-_=+[{}]:,./?", not
  * containing the user name or its reverse, no run of 3 characters of it.
  */
-const w2c_password_policy *w2c_password_policy_image(void);
+W2C_API const w2c_password_policy *w2c_password_policy_image(void);
 /** The ECS adminPass rule: 3 of 4 classes, specials also "~#*". */
-const w2c_password_policy *w2c_password_policy_ecs(void);
+W2C_API const w2c_password_policy *w2c_password_policy_ecs(void);
 
 /**
  * Check @password for @user against @policy (NULL = image rule).
@@ -36,7 +36,7 @@ const w2c_password_policy *w2c_password_policy_ecs(void);
  * failed ("password.classes", "password.length", ...) and the missing class,
  * but never the password itself.  @rule_id (may be NULL) receives the id.
  */
-w2c_code w2c_password_check(const char *password, const char *user,
+W2C_API w2c_code w2c_password_check(const char *password, const char *user,
 			    const w2c_password_policy *policy, const char **rule_id,
 			    w2c_error *err);
 

@@ -63,13 +63,13 @@ typedef struct w2c_pipeline {
  * and inline secrets (keys such as `secret` or `password`: those come from the
  * environment or a 0600 file, as everywhere in win2cloud).
  */
-w2c_code w2c_pipeline_parse(const char *yaml, size_t len, const char *name, w2c_pipeline **out,
+W2C_API w2c_code w2c_pipeline_parse(const char *yaml, size_t len, const char *name, w2c_pipeline **out,
 			    w2c_error *err);
 /** Read and parse the file at @path. */
-w2c_code w2c_pipeline_load(const char *path, w2c_pipeline **out, w2c_error *err);
-void w2c_pipeline_free(w2c_pipeline *p);
+W2C_API w2c_code w2c_pipeline_load(const char *path, w2c_pipeline **out, w2c_error *err);
+W2C_API void w2c_pipeline_free(w2c_pipeline *p);
 /** The stage verbs a pipeline accepts, NULL-terminated. */
-const char *const *w2c_pipeline_verbs(void);
+W2C_API const char *const *w2c_pipeline_verbs(void);
 
 /** What flows from stage to stage while planning. */
 typedef struct w2c_pipeline_cursor {
@@ -90,29 +90,29 @@ typedef struct w2c_pipeline_step {
  * `${source}`, `${current}`, `${workdir}` and `${url}` in option values are
  * expanded.  Start with a zeroed cursor; free it with w2c_pipeline_cursor_clear().
  */
-w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur,
+W2C_API w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur,
 				w2c_pipeline_step *step, w2c_error *err);
-void w2c_pipeline_step_clear(w2c_pipeline_step *step);
-void w2c_pipeline_cursor_clear(w2c_pipeline_cursor *cur);
+W2C_API void w2c_pipeline_step_clear(w2c_pipeline_step *step);
+W2C_API void w2c_pipeline_cursor_clear(w2c_pipeline_cursor *cur);
 
 /* ---- state: what ran, so a re-run skips it ---- */
 
 typedef struct w2c_pipeline_state w2c_pipeline_state;
 
 /** Load "<workdir>/.win2cloud-run.json" (an empty state when absent). */
-w2c_code w2c_pipeline_state_load(const char *workdir, w2c_pipeline_state **out, w2c_error *err);
-void w2c_pipeline_state_free(w2c_pipeline_state *st);
+W2C_API w2c_code w2c_pipeline_state_load(const char *workdir, w2c_pipeline_state **out, w2c_error *err);
+W2C_API void w2c_pipeline_state_free(w2c_pipeline_state *st);
 /**
  * True when stage @i ran to success with the same command line, and every
  * file it read or wrote (each argument naming an existing file, and its
  * output) still has the recorded size and modification time.
  */
-bool w2c_pipeline_state_done(const w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step);
+W2C_API bool w2c_pipeline_state_done(const w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step);
 /** Record stage @i as done now (fingerprints taken now) and save atomically. */
-w2c_code w2c_pipeline_state_record(w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step,
+W2C_API w2c_code w2c_pipeline_state_record(w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step,
 				   w2c_error *err);
 /** Forget stage @i and every later one (they ran on inputs that may change) and save. */
-w2c_code w2c_pipeline_state_forget_from(w2c_pipeline_state *st, size_t i, w2c_error *err);
+W2C_API w2c_code w2c_pipeline_state_forget_from(w2c_pipeline_state *st, size_t i, w2c_error *err);
 
 #ifdef __cplusplus
 }

@@ -29,9 +29,9 @@ extern "C" {
 #define W2C_MIN_DISK_MAX 1024
 
 /** NULL-terminated os_version list of the OTC API reference (values_of_related_parameters). */
-const char *const *w2c_os_versions_api_ref(void);
+W2C_API const char *const *w2c_os_versions_api_ref(void);
 /** NULL-terminated extra spellings of the OTC user guide (2019/2022, two variants). */
-const char *const *w2c_os_versions_user_guide(void);
+W2C_API const char *const *w2c_os_versions_user_guide(void);
 
 /** An allowed-os_version list: both built-in lists, or an override file. */
 typedef struct w2c_os_version_list {
@@ -45,19 +45,19 @@ typedef struct w2c_os_version_list {
  * per line, '#' comments and blank lines skipped, the rest byte-exact; else
  * the union of the two built-in lists.
  */
-w2c_code w2c_os_version_list_load(w2c_os_version_list *l, const char *path, w2c_error *err);
-void w2c_os_version_list_free(w2c_os_version_list *l);
+W2C_API w2c_code w2c_os_version_list_load(w2c_os_version_list *l, const char *path, w2c_error *err);
+W2C_API void w2c_os_version_list_free(w2c_os_version_list *l);
 /** W2C_OK when @v is in @l; else W2C_ERR_INVALID_INPUT naming the closest entry. */
-w2c_code w2c_os_version_check(const w2c_os_version_list *l, const char *v, w2c_error *err);
+W2C_API w2c_code w2c_os_version_check(const w2c_os_version_list *l, const char *v, w2c_error *err);
 /** W2C_OK when @gb is in [W2C_MIN_DISK_MIN, W2C_MIN_DISK_MAX]. */
-w2c_code w2c_min_disk_check(long gb, w2c_error *err);
+W2C_API w2c_code w2c_min_disk_check(long gb, w2c_error *err);
 
 /**
  * Turn an IMS source ("BUCKET:KEY" or "obs://BUCKET/KEY") into IMS's
  * image_url "BUCKET:KEY" (new string in *@image_url); W2C_ERR_INVALID_INPUT
  * naming what is wrong.
  */
-w2c_code w2c_ims_image_url(const char *source, char **image_url, w2c_error *err);
+W2C_API w2c_code w2c_ims_image_url(const char *source, char **image_url, w2c_error *err);
 
 /* ---- registration ---- */
 
@@ -118,7 +118,7 @@ typedef struct w2c_register_result {
  * source); W2C_ERR_INTERRUPTED when the deadline passed or @t->progress said
  * stop while waiting (re-running resumes: the image is found by its tag).
  */
-w2c_code w2c_register_image(const w2c_register_target *t, const w2c_register_spec *spec,
+W2C_API w2c_code w2c_register_image(const w2c_register_target *t, const w2c_register_spec *spec,
 			    w2c_register_result *res, w2c_error *err);
 
 #ifdef __cplusplus

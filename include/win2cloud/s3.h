@@ -47,7 +47,7 @@ typedef struct w2c_sigv4_key {
  * When @canonical is not NULL it receives the canonical request (for tests
  * and debugging; it contains no secret).
  */
-w2c_code w2c_sigv4_sign(const w2c_sigv4_key *key, const char *method, const char *url,
+W2C_API w2c_code w2c_sigv4_sign(const w2c_sigv4_key *key, const char *method, const char *url,
 			w2c_http_headers *h, const char *payload_sha256, time_t now,
 			char **canonical, w2c_error *err);
 
@@ -67,8 +67,8 @@ typedef struct w2c_s3_config {
 typedef struct w2c_s3 w2c_s3;
 
 /** Create a client (one per thread; it owns an HTTP connection). */
-w2c_code w2c_s3_new(const w2c_s3_config *cfg, w2c_s3 **out, w2c_error *err);
-void w2c_s3_free(w2c_s3 *s3);
+W2C_API w2c_code w2c_s3_new(const w2c_s3_config *cfg, w2c_s3 **out, w2c_error *err);
+W2C_API void w2c_s3_free(w2c_s3 *s3);
 
 /** What HEAD says about an object. */
 typedef struct w2c_s3_object {
@@ -79,7 +79,7 @@ typedef struct w2c_s3_object {
 } w2c_s3_object;
 
 /** HEAD the object: W2C_ERR_NOT_FOUND when absent. */
-w2c_code w2c_s3_head(w2c_s3 *s3, const char *bucket, const char *key, w2c_s3_object *obj,
+W2C_API w2c_code w2c_s3_head(w2c_s3 *s3, const char *bucket, const char *key, w2c_s3_object *obj,
 		     w2c_error *err);
 
 /** A body to send: @len bytes of @data, or (when @data is NULL) of @fd from @offset, with its
@@ -95,7 +95,7 @@ typedef struct w2c_s3_payload {
 } w2c_s3_payload;
 
 /** PUT a whole object (<= 5 GiB) with x-amz-meta-sha256 = @sha256_meta. ETag into @etag (81 bytes). */
-w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s3_payload *p,
+W2C_API w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s3_payload *p,
 		    const char *storage_class, const char *sha256_meta, char *etag, w2c_error *err);
 
 /**
@@ -103,15 +103,15 @@ w2c_code w2c_s3_put(w2c_s3 *s3, const char *bucket, const char *key, const w2c_s
  * with x-amz-meta-sha256 = @sha256_meta and @storage_class; the ETag of the copy into @etag.
  * S3 refuses copies of objects over 5 GiB in one request.
  */
-w2c_code w2c_s3_copy_meta(w2c_s3 *s3, const char *bucket, const char *key,
+W2C_API w2c_code w2c_s3_copy_meta(w2c_s3 *s3, const char *bucket, const char *key,
 			  const char *storage_class, const char *sha256_meta, char *etag,
 			  w2c_error *err);
 
 /** Start a multipart upload; *@upload_id is allocated. */
-w2c_code w2c_s3_mp_init(w2c_s3 *s3, const char *bucket, const char *key, const char *storage_class,
+W2C_API w2c_code w2c_s3_mp_init(w2c_s3 *s3, const char *bucket, const char *key, const char *storage_class,
 			const char *sha256_meta, char **upload_id, w2c_error *err);
 /** Upload part @n (1..10000); its ETag (no quotes) into @etag (81 bytes). */
-w2c_code w2c_s3_mp_part(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
+W2C_API w2c_code w2c_s3_mp_part(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
 			unsigned n, const w2c_s3_payload *p, char *etag, w2c_error *err);
 
 /** A part as ListParts reports it. */
@@ -122,14 +122,14 @@ typedef struct w2c_s3_part {
 } w2c_s3_part;
 
 /** All parts of an upload (pages followed); W2C_ERR_NOT_FOUND for NoSuchUpload. */
-w2c_code w2c_s3_mp_list(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
+W2C_API w2c_code w2c_s3_mp_list(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
 			w2c_s3_part **parts, size_t *count, w2c_error *err);
 /** Complete with @count parts in ascending order; the final ETag into @etag (81 bytes). */
-w2c_code w2c_s3_mp_complete(w2c_s3 *s3, const char *bucket, const char *key,
+W2C_API w2c_code w2c_s3_mp_complete(w2c_s3 *s3, const char *bucket, const char *key,
 			    const char *upload_id, const w2c_s3_part *parts, size_t count,
 			    char *etag, w2c_error *err);
 /** Abort; a missing upload is not an error. */
-w2c_code w2c_s3_mp_abort(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
+W2C_API w2c_code w2c_s3_mp_abort(w2c_s3 *s3, const char *bucket, const char *key, const char *upload_id,
 			 w2c_error *err);
 
 /** What a bucket says about itself. */
@@ -149,25 +149,25 @@ typedef struct w2c_s3_bucket {
  * region); the request is then signed again once for that region, so the
  * answer says where the bucket is rather than failing.
  */
-w2c_code w2c_s3_bucket_info(w2c_s3 *s3, const char *bucket, w2c_s3_bucket *out, w2c_error *err);
+W2C_API w2c_code w2c_s3_bucket_info(w2c_s3 *s3, const char *bucket, w2c_s3_bucket *out, w2c_error *err);
 
 /* ---- response parsers (libxml2; exposed for the fuzz target) ---- */
 
 /** UploadId of an InitiateMultipartUploadResult (allocated). */
-w2c_code w2c_s3_parse_initiate(const char *xml, size_t len, char **upload_id, w2c_error *err);
+W2C_API w2c_code w2c_s3_parse_initiate(const char *xml, size_t len, char **upload_id, w2c_error *err);
 /** One ListPartsResult page: parts appended to *@parts (realloc'ed). */
-w2c_code w2c_s3_parse_list_parts(const char *xml, size_t len, w2c_s3_part **parts, size_t *count,
+W2C_API w2c_code w2c_s3_parse_list_parts(const char *xml, size_t len, w2c_s3_part **parts, size_t *count,
 				 bool *truncated, unsigned *next_marker, w2c_error *err);
 /** ETag of a CompleteMultipartUploadResult; an <Error> body in a 200 answer is an error. */
-w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_error *err);
+W2C_API w2c_code w2c_s3_parse_complete(const char *xml, size_t len, char *etag, w2c_error *err);
 /** Region of a GetBucketLocation answer ("" = the service's default region). */
-w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err);
+W2C_API w2c_code w2c_s3_parse_location(const char *xml, size_t len, char region[64], w2c_error *err);
 /** Text of child @name of an <Error> body into @out (size @n), "" when absent. */
-void w2c_s3_parse_error_field(const char *xml, size_t len, const char *name, char *out, size_t n);
+W2C_API void w2c_s3_parse_error_field(const char *xml, size_t len, const char *name, char *out, size_t n);
 /** ETag of a CopyObjectResult; an <Error> body in a 200 answer is an error. */
-w2c_code w2c_s3_parse_copy(const char *xml, size_t len, char *etag, w2c_error *err);
+W2C_API w2c_code w2c_s3_parse_copy(const char *xml, size_t len, char *etag, w2c_error *err);
 /** Code and Message of an <Error> body ("" when absent). */
-void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message[256]);
+W2C_API void w2c_s3_parse_error(const char *xml, size_t len, char code[64], char message[256]);
 
 #ifdef __cplusplus
 }

@@ -53,13 +53,13 @@ typedef struct w2c_service w2c_service;
  * name the WIM, the image, the file in it and what was expected.  Free the
  * result with w2c_service_free() only after the tree has been written.
  */
-w2c_code w2c_wim_service(w2c_media *m, const w2c_edition_selection *sel, size_t n,
+W2C_API w2c_code w2c_wim_service(w2c_media *m, const w2c_edition_selection *sel, size_t n,
 			 const w2c_service_options *o, w2c_service **out, w2c_error *err);
-size_t w2c_service_image_count(const w2c_service *s);
-const w2c_service_image *w2c_service_image_at(const w2c_service *s, size_t i);
+W2C_API size_t w2c_service_image_count(const w2c_service *s);
+W2C_API const w2c_service_image *w2c_service_image_at(const w2c_service *s, size_t i);
 /** JSON array text of the images (for the manifest and --json); caller frees. */
-char *w2c_service_json(const w2c_service *s);
-void w2c_service_free(w2c_service *s);
+W2C_API char *w2c_service_json(const w2c_service *s);
+W2C_API void w2c_service_free(w2c_service *s);
 
 #ifdef __cplusplus
 }

@@ -47,9 +47,9 @@ typedef enum w2c_cloud_profile {
 } w2c_cloud_profile;
 
 /** Parse "huawei", "otc", "openstack", "generic"; W2C_ERR_USAGE otherwise. */
-w2c_code w2c_cloud_profile_parse(const char *s, w2c_cloud_profile *out, w2c_error *err);
+W2C_API w2c_code w2c_cloud_profile_parse(const char *s, w2c_cloud_profile *out, w2c_error *err);
 /** DiskID Windows is installed onto for @p (1 for huawei/otc, else 0). */
-int w2c_cloud_profile_disk(w2c_cloud_profile p);
+W2C_API int w2c_cloud_profile_disk(w2c_cloud_profile p);
 
 /**
  * What `unattend new` writes and what `unattend merge` sets.  For merge, a
@@ -74,7 +74,7 @@ typedef struct w2c_unattend_options {
 } w2c_unattend_options;
 
 /** Defaults: amd64, BIOS, profile huawei, disk -1, nothing else set. */
-void w2c_unattend_options_init(w2c_unattend_options *o);
+W2C_API void w2c_unattend_options_init(w2c_unattend_options *o);
 
 /**
  * The candidate DriverPaths: "D:\$WinPEDriver$" ... "Z:\$WinPEDriver$"
@@ -83,14 +83,14 @@ void w2c_unattend_options_init(w2c_unattend_options *o);
  * than guessed; Setup searches each path's subfolders.  Returns the count;
  * fills @out (static strings) when not NULL.
  */
-size_t w2c_unattend_driver_paths(const char **out, size_t max);
+W2C_API size_t w2c_unattend_driver_paths(const char **out, size_t max);
 
 /**
  * Write a complete autounattend.xml (spec §5.3, §5.4) into a new UTF-8
  * buffer *@xml of *@len bytes (caller frees).  The password, if any, must
  * meet the cloud image rule: W2C_ERR_VIOLATIONS names the rule that failed.
  */
-w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t *len,
+W2C_API w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t *len,
 			       w2c_error *err);
 
 /**
@@ -102,17 +102,17 @@ w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t
  * components, order, comments, namespaces, quoting, whitespace and line ends.  W2C_ERR_INVALID_INPUT when @in is
  * not a well-formed answer file.
  */
-w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,
+W2C_API w2c_code w2c_unattend_merge(const char *in, size_t in_len, const char *name,
 			    const w2c_unattend_options *o, char **xml, size_t *len,
 			    w2c_error *err);
 
 /** Obfuscate @password as Setup does: base64(UTF-16LE(password + @suffix)). */
-char *w2c_unattend_password_encode(const char *password, const char *suffix);
+W2C_API char *w2c_unattend_password_encode(const char *password, const char *suffix);
 /**
  * Reverse w2c_unattend_password_encode(): NULL when @value is not base64 of
  * UTF-16LE text ending in @suffix (e.g. "AdministratorPassword", "Password").
  */
-char *w2c_unattend_password_decode(const char *value, const char *suffix);
+W2C_API char *w2c_unattend_password_decode(const char *value, const char *suffix);
 
 /* ---- lint ---- */
 
@@ -155,11 +155,11 @@ typedef struct w2c_lint_options {
  * returns W2C_OK unless memory runs out; the caller decides the exit status
  * from @report->errors.  Free with w2c_lint_report_free().
  */
-w2c_code w2c_unattend_lint(const char *data, size_t len, const w2c_lint_options *o,
+W2C_API w2c_code w2c_unattend_lint(const char *data, size_t len, const w2c_lint_options *o,
 			   w2c_lint_report *report, w2c_error *err);
-void w2c_lint_report_free(w2c_lint_report *r);
+W2C_API void w2c_lint_report_free(w2c_lint_report *r);
 /** "info", "warning", "error". */
-const char *w2c_severity_name(enum w2c_severity s);
+W2C_API const char *w2c_severity_name(enum w2c_severity s);
 
 /* ---- media ---- */
 
@@ -168,7 +168,7 @@ const char *w2c_severity_name(enum w2c_severity s);
  * any existing root answer file whatever its case; *@replaced (may be NULL)
  * tells whether one was there.
  */
-w2c_code w2c_unattend_put(w2c_node *root, const char *xml, size_t len, bool *replaced,
+W2C_API w2c_code w2c_unattend_put(w2c_node *root, const char *xml, size_t len, bool *replaced,
 			  w2c_error *err);
 
 #ifdef __cplusplus

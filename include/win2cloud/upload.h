@@ -108,7 +108,7 @@ typedef struct w2c_upload_result {
 } w2c_upload_result;
 
 /** Default part size for @size bytes. */
-uint64_t w2c_upload_part_size(uint64_t size);
+W2C_API uint64_t w2c_upload_part_size(uint64_t size);
 
 /**
  * Upload (or abort) as described above.  Errors: W2C_ERR_USAGE (bad URL,
@@ -119,7 +119,7 @@ uint64_t w2c_upload_part_size(uint64_t size);
  * failed: ETag, size, storage class, SHA-256), W2C_ERR_INTERRUPTED (stopped
  * by the progress callback; the checkpoint stays, re-run to resume).
  */
-w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_error *err);
+W2C_API w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_error *err);
 
 #ifdef __cplusplus
 }

@@ -88,9 +88,9 @@ typedef struct w2c_boot_options {
  * when it or the firmware is missing); a boot that gets nowhere is a result.
  * Free @out with w2c_boot_run_clear().
  */
-w2c_code w2c_boot_iso(const char *iso, enum w2c_firmware fw, const w2c_boot_options *opts,
+W2C_API w2c_code w2c_boot_iso(const char *iso, enum w2c_firmware fw, const w2c_boot_options *opts,
 		      w2c_boot_run *out, w2c_error *err);
-void w2c_boot_run_clear(w2c_boot_run *r);
+W2C_API void w2c_boot_run_clear(w2c_boot_run *r);
 
 /** Layout of a FAT file system from its boot sector. */
 typedef struct w2c_fat_info {
@@ -108,7 +108,7 @@ typedef struct w2c_fat_info {
  * that is wrong (signature, bytes per sector, ...) and what was expected;
  * @what (e.g. "efi/microsoft/boot/efisys.bin") starts the message.
  */
-w2c_code w2c_fat_probe(const uint8_t *buf, size_t len, const char *what, w2c_fat_info *out,
+W2C_API w2c_code w2c_fat_probe(const uint8_t *buf, size_t len, const char *what, w2c_fat_info *out,
 		       w2c_error *err);
 
 /**
@@ -116,7 +116,7 @@ w2c_code w2c_fat_probe(const uint8_t *buf, size_t len, const char *what, w2c_fat
  * @hex receives the lower-case digest, *@name (caller frees) the file name.
  * W2C_ERR_INVALID_INPUT names @what and the column that is wrong.
  */
-w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, char hex[65],
+W2C_API w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, char hex[65],
 			     char **name, w2c_error *err);
 
 /**
@@ -125,7 +125,7 @@ w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, cha
  * none that fits; @why (may be NULL) then says which and why.  A claim only:
  * callers check it against the bytes before relying on it.
  */
-bool w2c_sha256sum_sidecar(const char *file, char hex[65], w2c_error *why);
+W2C_API bool w2c_sha256sum_sidecar(const char *file, char hex[65], w2c_error *why);
 
 typedef struct w2c_verify_options {
 	const char *against;              /**< source ISO or `unpack` directory, or NULL */
@@ -160,9 +160,9 @@ typedef struct w2c_verify_report {
  * W2C_ERR_INTERRUPTED when @opts->progress asked to stop.  Free the report
  * with w2c_verify_report_clear() either way.
  */
-w2c_code w2c_verify(const char *iso, const w2c_verify_options *opts, w2c_verify_report *report,
+W2C_API w2c_code w2c_verify(const char *iso, const w2c_verify_options *opts, w2c_verify_report *report,
 		    w2c_error *err);
-void w2c_verify_report_clear(w2c_verify_report *report);
+W2C_API void w2c_verify_report_clear(w2c_verify_report *report);
 
 /**
  * The geometry check alone, for entries already read (unit-testable): BIOS
@@ -173,7 +173,7 @@ void w2c_verify_report_clear(w2c_verify_report *report);
  * Findings go to @report with @iso as the file prefix; W2C_ERR_NOMEM when
  * one could not be stored.
  */
-w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
+W2C_API w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entries, size_t n,
 				 unsigned want_platforms, w2c_verify_report *report);
 
 #ifdef __cplusplus

@@ -1,6 +1,6 @@
 /* Fuzz the parsers of untrusted upload inputs: S3 XML responses (initiate, list parts,
  * complete, copy, error, bucket location) and the JSON resume checkpoint. */
-#include "cloud/checkpoint.h"
+#include "cloud/upload/checkpoint.h"
 #include "win2cloud/s3.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "inject/media_int.h"
+#include "inject/media/media_int.h"
 #include "win2cloud/build.h"
 
 #include <stdio.h>

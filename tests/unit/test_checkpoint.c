@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cloud/checkpoint.h"
+#include "cloud/upload/checkpoint.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/util.h"
-#include "inject/service_int.h"
+#include "inject/service/service_int.h"
 
 #include <hivex.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cloud/md5x8.h"
+#include "cloud/upload/md5x8.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "inject/media_int.h"
+#include "inject/media/media_int.h"
 
 #include <stdlib.h>
 #include <string.h>

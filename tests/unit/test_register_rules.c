@@ -7,8 +7,8 @@
 #include <cmocka.h>
 
 #include "win2cloud/register.h"
-#include "cloud/api.h"
-#include "register/image_service.h"
+#include "cloud/net/api.h"
+#include "register/images/image_service.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/util.h"
-#include "inject/build_int.h"
+#include "inject/build/build_int.h"
 
 #include <fcntl.h>
 #include <stdio.h>

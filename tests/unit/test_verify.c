@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "inject/verify_int.h"
+#include "inject/verify/verify_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
