@@ -1,5 +1,6 @@
 /* Streamed ISO writer on libisofs: tree nodes become IsoFiles over our streams. */
 #include "build_int.h"
+#include "win2cloud/sidecar.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,12 +300,14 @@ static w2c_code check_not_source(w2c_media *m, const char *out, w2c_error *err)
 
 	if (stat(out, &b) < 0)
 		return W2C_OK;
-	if (m->fd >= 0 && fstat(m->fd, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+	/* an image file (an unpacked medium is a directory: its files are checked below) */
+	if (stat(w2c_media_path(m), &a) == 0 && S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
 		return w2c_set_error(err, W2C_ERR_USAGE, "%s: is the source image; refusing to overwrite it",
 				     out);
 	sf.dev = b.st_dev;
 	sf.ino = b.st_ino;
-	if (w2c_tree_walk(m->root, is_same, &sf))
+	if (w2c_tree_walk(w2c_media_root(m), is_same, &sf))
 		return w2c_set_error(err, W2C_ERR_USAGE, "%s: is %s, a source file of the medium; "
 				     "refusing to overwrite it", out, sf.hit);
 	return W2C_OK;
@@ -328,7 +331,7 @@ static w2c_code check_space(const char *out, uint64_t need, w2c_error *err)
 static w2c_code volume_ids(w2c_media *m, const w2c_build_options *o, w2c_build_result *res,
 			   w2c_error *err)
 {
-	const char *vid = o->volume_id ? o->volume_id : m->volume_id;
+	const char *vid = o->volume_id ? o->volume_id : w2c_media_volume_id(m);
 	size_t chars = 0, cut = 0;
 
 	if (strlen(vid) > 32)
@@ -372,7 +375,7 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 		return w2c_build_lerr(err, r, "create image", out);
 	iso_image_set_volume_id(img, res->volume_id);
 	iso_image_set_application_id(img, "WIN2CLOUD " W2C_VERSION_STRING);
-	rc = add_tree(m, iso_image_get_root(img), m->root, w2c_build_old_catalog(m), err);
+	rc = add_tree(m, iso_image_get_root(img), w2c_media_root(m), w2c_build_old_catalog(m), err);
 	if (!rc)
 		rc = w2c_build_boot(m, img, o, res, err);
 	if (!rc && !(wo = write_opts()))
@@ -397,17 +400,6 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 	return rc;
 }
 
-static w2c_code write_sha256(const char *out, const w2c_build_result *res, w2c_error *err)
-{
-	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
-	char *line = w2c_asprintf("%s  %s\n", res->sha256, base), *sp = w2c_asprintf("%s.sha256", out);
-	w2c_code rc = line && sp ? w2c_write_file_atomic(sp, line, strlen(line), 0644, err)
-				 : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	free(line);
-	free(sp);
-	return rc;
-}
-
 w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
 		       w2c_build_result *res, w2c_error *err)
 {
@@ -419,7 +411,7 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	int r;
 
 	memset(res, 0, sizeof *res);
-	w2c_tree_count(m->root, &nf, &nd, &bytes);
+	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	rc = check_not_source(m, out, err);
 	if (!rc)
 		rc = volume_ids(m, o, res, err);
@@ -435,6 +427,6 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 		rc = write_image(m, out, o, res, err);
 	w2c_split_undo(&split);
 	if (!rc)
-		rc = write_sha256(out, res, err);
+		rc = w2c_sha256sum_write(out, res->sha256, err);
 	return rc;
 }

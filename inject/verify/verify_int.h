@@ -3,7 +3,9 @@
 #define W2C_INJECT_VERIFY_INT_H
 
 #include "win2cloud/verify.h"
-#include "inject/media/media_int.h"
+#include "win2cloud/media.h"
+#include "common/util.h"
+#include "common/endian.h"
 
 /* A path prefix whose differences are intended, and who declared it. */
 typedef struct vallow {

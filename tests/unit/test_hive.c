@@ -1,5 +1,5 @@
 /*
- * Hive edits of inject --level image (inject/hive_edit.c) on real hives from
+ * Hive edits of inject --level image (inject/service/hive_edit.c) on real hives from
  * the corpus ($W2C_CORPUS/hive): regipy's SYSTEM (Windows 7 era, no
  * DriverDatabase: CriticalDeviceDatabase path) and SYSTEM_WIN_10_1709
  * (DriverDatabase path; its header is dirty).  Every key, value, type and

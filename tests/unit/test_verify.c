@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "inject/verify/verify_int.h"
+#include "inject/media/media_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
