@@ -26,6 +26,14 @@ w2c_code w2c_copy_range(int in_fd, const char *in_path, uint64_t off, uint64_t l
 		size_t n = len < chunk ? (size_t)len : chunk;
 		loff_t in = (loff_t)off;
 		ssize_t r = copy_file_range(in_fd, &in, out, NULL, n, 0);
+		if (r < 0 && errno == EINTR) {
+			/* a signal (the CLI's SIGINT handler has no SA_RESTART): @step decides
+			 * whether that was a request to stop, else the copy goes on */
+			w2c_code rc = step ? step(user, 0) : W2C_OK;
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
 			uint8_t *buf = malloc(n);
 			w2c_code rc = buf ? w2c_pread_full(in_fd, buf, n, off, in_path, err)
