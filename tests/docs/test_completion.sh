@@ -11,7 +11,7 @@ verbs=$("$W2C" --help | awk '/^Commands:/{on=1;next} on&&/^  [a-z]/{print $1} on
 bash -c '
 set -u
 source "$1"; shift
-complete -p win2cloud | grep -q -- "-F _win2cloud" || { echo "FAIL: no complete -F for win2cloud"; exit 1; }
+grep -q -- "-F _win2cloud" <<<"$(complete -p win2cloud)" || { echo "FAIL: no complete -F for win2cloud"; exit 1; }
 c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE};
       _win2cloud; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " " | sed "s/ $//"; }
 want() { local exp=$1; shift; got=$(c "$@")

@@ -7,7 +7,7 @@
 # bash-completion look.
 set -euo pipefail
 fail() { echo "FAIL: $*"; exit 1; }
-cc=${CC:-cc}
+cc=${CC:-cc} # ctest passes the compiler the tree was built with
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 prefix=$work/usr
 cmake --install "$W2C_BUILD" --prefix "$prefix" > "$work/install.log" || { cat "$work/install.log"; fail "cmake --install failed"; }
@@ -51,6 +51,12 @@ int main(int argc, char **argv)
 }
 C
 libdir=$(pkg-config --variable=libdir win2cloud)
+# A sanitizer build's library calls its runtime: the program must link it too.
+san=
+nm -D --undefined-only "$libdir/libwin2cloud.so" > "$work/undef"
+grep -q ' __asan_' "$work/undef" && san="-fsanitize=address,undefined"
+grep -q ' __tsan_' "$work/undef" && san="-fsanitize=thread"
+cc="$cc $san"
 $cc -std=c11 -Wall -Werror "$work/use.c" -o "$work/use_shared" $cflags $(pkg-config --libs win2cloud) ||
 	fail "linking with pkg-config --libs win2cloud failed"
 # Static: the archive and the modules of Requires.private (shared: a fully
@@ -62,9 +68,8 @@ deps=$(pkg-config --print-requires-private win2cloud | awk '{print $1}')
 $cc -std=c11 -Wall -Werror "$work/use.c" -o "$work/use_static" $cflags "$libdir/libwin2cloud.a" \
 	$(pkg-config --libs $deps) $(pkg-config --static --libs-only-other win2cloud) ||
 	fail "linking libwin2cloud.a with the libraries of Requires.private ($deps) failed"
-ldd "$work/use_shared" | grep -q "$libdir/libwin2cloud.so.0" 2>/dev/null ||
-	LD_LIBRARY_PATH=$libdir ldd "$work/use_shared" | grep -q "$libdir/libwin2cloud.so.0" || fail "use_shared does not load $libdir/libwin2cloud.so.0"
-! ldd "$work/use_static" | grep -q libwin2cloud || fail "use_static still needs libwin2cloud.so"
+grep -q "$libdir/libwin2cloud.so.0" <<<"$(LD_LIBRARY_PATH=$libdir ldd "$work/use_shared")" || fail "use_shared does not load $libdir/libwin2cloud.so.0"
+! grep -q libwin2cloud <<<"$(ldd "$work/use_static")" || fail "use_static still needs libwin2cloud.so"
 echo "not an ISO" > "$work/not.iso"
 for exe in use_shared use_static; do
 	set +e; out=$(LD_LIBRARY_PATH=$libdir "$work/$exe" "$work/not.iso"); rc=$?; set -e
@@ -77,7 +82,7 @@ for md in "$W2C_SRC"/docs/man/*.md; do
 	p=$prefix/share/man/man1/$(basename "$md" .md).1.gz
 	[ -f "$p" ] || fail "$p not installed"
 done
-MANPATH=$prefix/share/man man -w win2cloud-inject | grep -q "^$prefix/share/man/man1/win2cloud-inject.1.gz$" ||
+grep -q "^$prefix/share/man/man1/win2cloud-inject.1.gz$" <<<"$(MANPATH=$prefix/share/man man -w win2cloud-inject)" ||
 	fail "man -w win2cloud-inject does not find the installed page"
 [ -f "$prefix/share/bash-completion/completions/win2cloud" ] || fail "completion not installed"
 [ -x "$prefix/bin/win2cloud" ] || fail "bin/win2cloud not installed"

@@ -11,17 +11,17 @@ for md in "$W2C_SRC"/docs/man/*.md; do
 	page=$W2C_BUILD/man/$name.1
 	[ -f "$page" ] || fail "$page missing: expected a page built from $md"
 	[ -f "$page.gz" ] || fail "$page.gz missing (the installed form)"
-	head -c 2000 "$page" | grep -q "^\.TH \"$name\" \"1\"" || fail "$page: no .TH \"$name\" \"1\" header"
+	grep -q "^\.TH \"$name\" \"1\"" <<<"$(head -c 2000 "$page")" || fail "$page: no .TH \"$name\" \"1\" header"
 	warn=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || fail "$page: man failed: $warn"
 	[ -z "$warn" ] || fail "$page: man --warnings printed: $warn"
 	out=$(MANWIDTH=80 man -l "$page" 2>/dev/null)
 	grep -q "^NAME" <<<"$out" || fail "$page: no NAME section"
 	# mandb's parser must find "NAME - summary" (whatis, apropos).
-	lexgrog "$page" 2>/dev/null | grep -q ": \"$name - ." || fail "$page: lexgrog finds no whatis entry '$name - ...': $(lexgrog "$page" 2>&1)"
+	grep -q ": \"$name - ." <<<"$(lexgrog "$page" 2>/dev/null)" || fail "$page: lexgrog finds no whatis entry '$name - ...': $(lexgrog "$page" 2>&1)"
 	n=$((n + 1))
 done
 [ "$n" -ge 2 ] || fail "only $n pages in $W2C_SRC/docs/man"
 # The pages link each other as NAME(1), not as .md files.
-man -l "$W2C_BUILD/man/win2cloud.1" 2>/dev/null | grep -q 'win2cloud-inject(1)' || fail "win2cloud.1 does not name win2cloud-inject(1)"
+grep -q 'win2cloud-inject(1)' <<<"$(man -l "$W2C_BUILD/man/win2cloud.1" 2>/dev/null)" || fail "win2cloud.1 does not name win2cloud-inject(1)"
 ! grep -q 'win2cloud[a-z-]*\.md' "$W2C_BUILD"/man/*.1 || fail "a page still links a page's .md file: $(grep -l 'win2cloud[a-z-]*\.md' "$W2C_BUILD"/man/*.1)"
 echo "ok: $n man pages render without warnings"

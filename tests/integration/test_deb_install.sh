@@ -19,7 +19,7 @@ iso=$W2C_FIXTURES/win/win.iso
 # Another tree's run of this test on the same machine installs the same package.
 exec 9> /var/lock/win2cloud-deb-test.lock
 flock -w 900 9 || fail "another test_deb_install held /var/lock/win2cloud-deb-test.lock for 15 min"
-if dpkg-query -W -f='${Status}' win2cloud 2>/dev/null | grep -q 'installed\|unpacked\|config-files'; then
+if grep -q 'installed\|unpacked\|config-files' <<<"$(dpkg-query -W -f='${Status}' win2cloud 2>/dev/null)"; then
 	skip "a win2cloud package is already on this machine ($(dpkg-query -W -f='${Version} ${Status}' win2cloud)); the test would replace it"
 fi
 [ ! -e /usr/bin/win2cloud ] || skip "/usr/bin/win2cloud exists and belongs to no package; the test would overwrite it"
@@ -37,21 +37,23 @@ trap 'exit 1' INT TERM HUP
 
 deb=${W2C_DEB:-}
 if [ -z "$deb" ]; then
-	deb=$("$W2C_SRC/scripts/build-deb.sh" "$W2C_BUILD/deb" 2> "$work/build-deb.log" | tail -1) ||
+	# The default build-deb/ of the tree: the normal, ASan and TSan trees share one
+	# Release build of the package instead of making three.
+	deb=$("$W2C_SRC/scripts/build-deb.sh" 2> "$work/build-deb.log" | tail -1) ||
 		{ tail -30 "$work/build-deb.log"; fail "scripts/build-deb.sh failed"; }
 fi
 [ -f "$deb" ] || fail "$deb: no such .deb"
 echo "package: $deb"
-dpkg-deb -f "$deb" Depends | grep -q libwin2cloud && fail "$deb depends on itself"
-dpkg-deb -f "$deb" Depends | grep -q libguestfs0 || fail "$deb: Depends lacks the linked libguestfs0 (shlibdeps did not run?)"
-dpkg-deb -f "$deb" Recommends | grep -q qemu-system-x86 || fail "$deb: Recommends lacks qemu-system-x86"
+grep -q libwin2cloud <<<"$(dpkg-deb -f "$deb" Depends)" && fail "$deb depends on itself"
+grep -q libguestfs0 <<<"$(dpkg-deb -f "$deb" Depends)" || fail "$deb: Depends lacks the linked libguestfs0 (shlibdeps did not run?)"
+grep -q qemu-system-x86 <<<"$(dpkg-deb -f "$deb" Recommends)" || fail "$deb: Recommends lacks qemu-system-x86"
 
 # Directories before, to tell ours (removed with the package) from shared ones.
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep . > "$work/content"
 while read -r p; do [ -d "$p" ] && echo "$p"; done < "$work/content" > "$work/dirs_before" || true
 
 dpkg -i "$deb" > "$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i $deb failed"; }
-dpkg-query -W -f='${Status}\n' win2cloud | grep -q '^install ok installed$' || fail "win2cloud not configured after dpkg -i"
+grep -q '^install ok installed$' <<<"$(dpkg-query -W -f='${Status}\n' win2cloud)" || fail "win2cloud not configured after dpkg -i"
 
 # The tool.
 want=$("$W2C" --version)
@@ -62,7 +64,7 @@ got=$(/usr/bin/win2cloud --version) || fail "/usr/bin/win2cloud --version failed
 # Man pages.
 p=$(man -w win2cloud-inject) || fail "man -w win2cloud-inject finds nothing"
 [ "$p" = /usr/share/man/man1/win2cloud-inject.1.gz ] || fail "man -w win2cloud-inject: $p"
-man win2cloud-upload 2>/dev/null | grep -q -- --sha256 || fail "man win2cloud-upload shows no --sha256"
+grep -q -- --sha256 <<<"$(man win2cloud-upload 2>/dev/null)" || fail "man win2cloud-upload shows no --sha256"
 warn=$(man --warnings win2cloud 2>&1 >/dev/null) && [ -z "$warn" ] || fail "man --warnings win2cloud: $warn"
 
 # Bash completion, from the file where bash-completion looks.
@@ -125,6 +127,6 @@ while read -r p; do
 	echo "left after dpkg -r: $p"; left=$((left + 1))
 done < "$work/listed"
 [ "$left" -eq 0 ] || fail "$left paths of the package remain after dpkg -r"
-! ldconfig -p | grep -q libwin2cloud || fail "ldconfig still lists libwin2cloud after dpkg -r"
+! grep -q libwin2cloud <<<"$(ldconfig -p)" || fail "ldconfig still lists libwin2cloud after dpkg -r"
 ! man -w win2cloud-inject >/dev/null 2>&1 || fail "man -w win2cloud-inject still finds a page"
 echo "ok: $(grep -c . "$work/listed") paths installed, all gone after dpkg -r"
