@@ -166,18 +166,27 @@ def help_commands(text):
     return verbs
 
 
-def help_options(text, verb=None):
-    """Options and sub-verbs of one --help text."""
-    opts, subverbs = Options(), []
+USAGE_RE = re.compile(r"^\s*(?:usage:\s*)?win2cloud(?:\s+([a-z][a-z0-9-]*))?(?:\s+([a-z][a-z0-9-]*)\b)?")
+
+
+def help_options(text, verb=None, opts=None):
+    """Options and sub-verbs of a text laid out as --help is (also a copy of
+    it in a man page): usage lines, option rows, and prose."""
+    opts, subverbs = opts or Options(), []
     lines, i = text.splitlines(), 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("usage:"):
+        u = USAGE_RE.match(line)
+        if u and (line.lstrip().startswith("usage:") or not line.startswith(" ")):
+            # The usage block runs to the next blank line; one of another
+            # subcommand (an example in a page) says nothing about this one.
+            mine = verb is None or u.group(1) == verb
             while i < len(lines) and lines[i].strip():
-                opts.scan(lines[i].replace("usage:", ""), True)
-                m = re.search(r"win2cloud %s ([a-z][a-z0-9-]*)\b" % re.escape(verb or "-"), lines[i])
-                if m and m.group(1) not in subverbs:
-                    subverbs.append(m.group(1))
+                u = USAGE_RE.match(lines[i])
+                if mine:
+                    opts.scan(re.sub(r"^\s*usage:", "", lines[i]), True)
+                    if u and u.group(1) == verb and u.group(2) and u.group(2) not in subverbs:
+                        subverbs.append(u.group(2))
                 i += 1
             continue
         if re.match(r"^Commands:\s*$", line):
@@ -189,9 +198,18 @@ def help_options(text, verb=None):
             opts.scan(m.group(1), True)
             opts.scan(m.group(2) or "", False)
         else:
-            opts.scan(line, False)
+            opts.scan(other_verbs(line, verb, r"'"), False)
         i += 1
     return opts, subverbs
+
+
+def other_verbs(text, verb, quote):
+    """text without the quoted commands of other subcommands ('register --disk',
+    `win2cloud verify OUT.iso --against ISO`): their options are not ours."""
+    def keep(m):
+        return m.group(0) if m.group(1) in (verb, "win2cloud") else " "
+    q = re.escape(quote)
+    return re.sub(q + r"(?:win2cloud\s+)?([a-z][a-z0-9-]*)\s[^" + q + r"\n]*" + q, keep, text)
 
 
 # ---- man page ----------------------------------------------------------------
@@ -215,7 +233,8 @@ def man_sections(md):
 def man_options(md, verb):
     """Options a page documents: its SYNOPSIS and OPTIONS sections.
 
-    Code (spans and blocks) is syntax; the prose around it only mentions.
+    Code spans are syntax, the prose around them only mentions; a code
+    block is read as --help is (usage lines and option rows are syntax).
     A code span running another subcommand (`win2cloud verify ...`) is not
     about this one and is skipped."""
     opts = Options()
@@ -224,15 +243,13 @@ def man_options(md, verb):
             continue
         text, code = "\n".join(lines), []
         for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S):
-            code.append(block)
+            help_options(block, verb, opts)  # laid out as --help
         text = re.sub(r"^```[^\n]*\n.*?^```", " ", text, flags=re.M | re.S)
+        text = other_verbs(text, verb, "`")
         for span in re.findall(r"`([^`]+)`", text):
             code.append(span)
         prose = re.sub(r"`[^`]+`", " ", text)
         for c in code:
-            other = re.match(r"\s*win2cloud ([a-z][a-z0-9-]*)", c)
-            if other and other.group(1) != verb and verb is not None:
-                continue
             opts.scan(c, True)
         opts.scan(prose, False)
     return opts
