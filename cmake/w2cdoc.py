@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 LONG = r"--[a-z0-9][a-z0-9-]*"
 # An option, its "|-suffix" shorthands (--admin-password-file|-env|-stdin)
@@ -31,7 +32,8 @@ LIST_SUFFIX = "[,...]"
 
 
 class Value:
-    """What an option takes: None (flag), or a set of literals / a metavar."""
+    """The value an option takes: literal words, and/or a free value (a
+    metavar), possibly a comma-separated list.  A flag has no Value (None)."""
 
     def __init__(self, literals=(), free=False, is_list=False):
         self.literals = set(literals)
@@ -55,12 +57,11 @@ def parse_value(tok, strict):
     strict: tok stands in a syntax context (usage, option table, code span),
     where a single lower-case word is a literal value; in prose only a
     metavar (FILE) or an explicit set (a|b) counts."""
+    # Trailing punctuation and the brackets closing an optional group:
+    # "ISO_PATH=LOCAL_FILE]..." -> "ISO_PATH=LOCAL_FILE"; "boot[,...]" stays.
     tok = tok.rstrip(".,;:)")
     while tok.endswith("]") and tok.count("]") > tok.count("["):
-        tok = tok[:-1]
-    if tok.endswith("]..."):
-        tok = tok[:-4] if tok.count("[") < tok.count("]") else tok
-    tok = tok.rstrip(".")
+        tok = tok[:-1].rstrip(".")
     if not tok or tok.startswith("-") or tok.startswith("[-") or tok.startswith("("):
         return None
     if not re.search(r"[A-Za-z0-9]", tok) or tok.startswith("'"):
@@ -284,7 +285,6 @@ def cmd_man(args):
     lowdown, src, out, version = args
     name, section, text = md_for_lowdown(read(src))
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", os.stat(src).st_mtime))
-    import time
     date = time.strftime("%Y-%m-%d", time.gmtime(epoch))
     r = subprocess.run([lowdown, "-s", "-Tman", "-M", "title=" + name, "-M", "section=" + section,
                         "-M", "date=" + date, "-M", "source=win2cloud " + version],
