@@ -23,6 +23,9 @@ import subprocess
 import sys
 import time
 
+# Run from the build and from ctest: no __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+
 LONG = r"--[a-z0-9][a-z0-9-]*"
 # An option, its "|-suffix" shorthands (--admin-password-file|-env|-stdin)
 # and what follows it up to the next blank.
