@@ -144,6 +144,16 @@ W2C_API w2c_code w2c_register_credentials(enum w2c_cloud_kind kind, const char *
 				  enum w2c_register_auth auth, bool dry_run, w2c_cloud_config *cfg,
 				  w2c_credentials *cred, bool *aksk, w2c_error *err);
 
+/**
+ * The register stage in one call: w2c_register_credentials for @t->kind
+ * (@os_cloud, @auth; a dry run when @t->plan is set), then w2c_register_image
+ * with them.  @t->cfg, access_key and secret_key are not read; the secrets
+ * are wiped before this returns.
+ */
+W2C_API w2c_code w2c_register(const w2c_register_target *t, const char *os_cloud,
+		      enum w2c_register_auth auth, const w2c_register_spec *spec,
+		      w2c_register_result *res, w2c_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,3 +39,24 @@ w2c_code w2c_register_credentials(enum w2c_cloud_kind kind, const char *os_cloud
 	}
 	return W2C_OK;
 }
+
+w2c_code w2c_register(const w2c_register_target *t, const char *os_cloud, enum w2c_register_auth auth,
+		      const w2c_register_spec *spec, w2c_register_result *res, w2c_error *err)
+{
+	w2c_register_target with = *t;
+	w2c_cloud_config cfg = { 0 };
+	w2c_credentials cred = { 0 };
+	bool aksk = false;
+	w2c_code rc = w2c_register_credentials(t->kind, os_cloud, auth, t->plan != NULL, &cfg, &cred, &aksk,
+					       err);
+
+	if (!rc) {
+		with.cfg = &cfg;
+		with.access_key = aksk ? cred.access_key : NULL;
+		with.secret_key = aksk ? cred.secret_key : NULL;
+		rc = w2c_register_image(&with, spec, res, err);
+	}
+	w2c_cloud_config_free(&cfg);
+	w2c_credentials_free(&cred);
+	return rc;
+}
