@@ -92,15 +92,14 @@ json_t *drv_coverage_json(const w2c_edition_selection *s)
 
 void drv_print_missing(const w2c_edition_selection *s, size_t n)
 {
+	char buf[4096];
 	for (size_t i = 0; i < n; i++) {
-		if (!s[i].missing_boot_critical)
+		if (!w2c_selection_missing_text(&s[i], buf, sizeof buf))
 			continue;
-		for (size_t j = 0; j < s[i].n_choices; j++)
-			if (s[i].choices[j].reason != W2C_SEL_CHOSEN &&
-			    w2c_driver_is_boot_critical(s[i].choices[j].driver))
-				fprintf(stderr, "win2cloud: error: edition %u (%s): boot-critical driver %s: %s (%s)\n",
-					s[i].edition->index, s[i].edition->name ? s[i].edition->name : "?",
-					s[i].choices[j].driver, w2c_select_reason_name(s[i].choices[j].reason),
-					s[i].choices[j].detail);
+		for (char *line = buf, *nl; line; line = nl ? nl + 1 : NULL) {
+			if ((nl = strchr(line, '\n')))
+				*nl = 0;
+			fprintf(stderr, "win2cloud: error: %s\n", line);
+		}
 	}
 }

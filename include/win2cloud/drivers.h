@@ -333,6 +333,13 @@ W2C_API w2c_code w2c_driver_select_all(const w2c_driver_catalog *c, const w2c_ed
 W2C_API void w2c_selections_free(w2c_edition_selection *sel, size_t n);
 /** How many of @sel[0..n) lack a boot-critical driver (missing_boot_critical). */
 W2C_API size_t w2c_selections_missing(const w2c_edition_selection *sel, size_t n);
+/**
+ * The report of what @s lacks: one line per boot-critical driver not chosen,
+ * "edition 2 (NAME): boot-critical driver vioscsi: no-folder (DETAIL)", the
+ * lines separated by '\n' in @buf (NUL-terminated, cut to @len).  Returns the
+ * number of lines (0 when nothing is missing).
+ */
+W2C_API size_t w2c_selection_missing_text(const w2c_edition_selection *s, char *buf, size_t len);
 
 /** The coverage of one medium's editions by a catalog (drivers --for ISO). */
 typedef struct w2c_driver_coverage {

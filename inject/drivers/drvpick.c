@@ -114,6 +114,25 @@ size_t w2c_selections_missing(const w2c_edition_selection *sel, size_t n)
 	return bad;
 }
 
+size_t w2c_selection_missing_text(const w2c_edition_selection *s, char *buf, size_t len)
+{
+	size_t lines = 0, used = 0;
+	if (len)
+		buf[0] = 0;
+	for (size_t j = 0; s->missing_boot_critical && j < s->n_choices; j++) {
+		const w2c_driver_choice *c = &s->choices[j];
+		if (c->reason == W2C_SEL_CHOSEN || !w2c_driver_is_boot_critical(c->driver))
+			continue;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%sedition %u (%s): boot-critical driver "
+						 "%s: %s (%s)", lines ? "\n" : "", s->edition->index,
+						 s->edition->name ? s->edition->name : "?", c->driver,
+						 w2c_select_reason_name(c->reason), c->detail);
+		lines++;
+	}
+	return lines;
+}
+
 w2c_code w2c_driver_coverage_of(const w2c_driver_catalog *c, const char *iso, const char *const *editions,
 				size_t n_editions, const char *const *wanted, const w2c_logger *log,
 				w2c_driver_coverage *out, w2c_error *err)

@@ -228,6 +228,12 @@ static void test_inject_missing_writes_nothing(void **state)
 	assert_int_equal(res.missing, 4); /* vioscsi nowhere, viostor for 2k19 only */
 	assert_int_equal(res.selections[0].choices[0].reason, W2C_SEL_CHOSEN);
 	assert_int_equal(res.selections[0].choices[1].reason, W2C_SEL_NO_FOLDER);
+	char text[1024];
+	assert_int_equal(w2c_selection_missing_text(&res.selections[0], text, sizeof text), 1);
+	assert_non_null(strstr(text, "edition 1 ("));
+	assert_non_null(strstr(text, "boot-critical driver vioscsi: no-folder"));
+	assert_int_equal(w2c_selection_missing_text(&res.selections[1], text, sizeof text), 2);
+	assert_non_null(strchr(text, '\n'));
 	assert_false(res.built);
 	assert_false(exists(out) || exists(sum) || exists(side));
 	w2c_inject_result_free(&res);
