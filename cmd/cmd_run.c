@@ -1,7 +1,6 @@
 /* win2cloud run: the stages of a pipeline file, each as a child win2cloud, resumable. */
 #include "cli.h"
 #include "win2cloud/pipeline.h"
-#include "common/util.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -248,7 +247,7 @@ static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *s
 /* Stages run in the pipeline file's directory, so its relative paths mean what they say. */
 static int enter_pipeline_dir(struct run *r, const char *file)
 {
-	char *copy = w2c_strdup(file);
+	char *copy = strdup(file);
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1);
 	int rc = 0;
 	if (n <= 0) {
@@ -266,34 +265,12 @@ static int enter_pipeline_dir(struct run *r, const char *file)
 	return rc;
 }
 
-/* Outputs and ${workdir} as absolute paths: file:// URLs need them, and logs are unambiguous.
- * The directory is made here (not in a dry run) so that "../" parts can be resolved. */
+/* Outputs and ${workdir} as absolute paths, the directory made unless in a dry run. */
 static int absolute_workdir(struct run *r, w2c_pipeline *p)
 {
-	char cwd[PATH_MAX], real[PATH_MAX], *abs;
 	w2c_error err;
-	if (p->workdir[0] == '/')
-		abs = w2c_strdup(p->workdir);
-	else if (getcwd(cwd, sizeof cwd))
-		abs = w2c_asprintf("%s/%s", cwd, p->workdir);
-	else
-		abs = NULL;
-	if (!abs) {
-		fprintf(stderr, "win2cloud: error: run: cannot resolve workdir '%s': %s\n", p->workdir,
-			strerror(errno));
-		return 1;
-	}
-	free(p->workdir);
-	p->workdir = abs;
-	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
+	if (w2c_pipeline_workdir_resolve(p, !r->dry_run, &err))
 		return run_fail(r, &err);
-	if (realpath(p->workdir, real)) {
-		char *canon = w2c_strdup(real);
-		if (canon) {
-			free(p->workdir);
-			p->workdir = canon;
-		}
-	}
 	return 0;
 }
 

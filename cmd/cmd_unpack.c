@@ -29,7 +29,6 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 	};
 	w2c_media_options mo = { .log = &cli->log };
 	w2c_unpack_options uo = { .progress = &cli->progress, .log = &cli->log };
-	w2c_media *m;
 	w2c_error err;
 	int c;
 
@@ -51,22 +50,16 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error(cli, "unpack", "expects ISO and DIR");
-	if (w2c_media_open(argv[optind], &mo, &m, &err))
-		return cli_fail(cli, &err);
-	w2c_code rc = w2c_media_unpack(m, argv[optind + 1], &uo, &err);
+	uint64_t nf = 0, bytes = 0;
+	w2c_code rc = w2c_unpack(argv[optind], argv[optind + 1], &mo, &uo, &nf, &bytes, &err);
 	cli_progress_end(cli);
-	if (rc) {
-		w2c_media_free(m);
+	if (rc)
 		return cli_fail(cli, &err);
-	}
-	uint64_t nf = 0, nd = 0, bytes = 0;
-	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	if (cli->json)
 		cli_print_json(json_pack("{s:b,s:s,s:s,s:I,s:I}", "ok", 1, "iso", argv[optind], "dir",
 					 argv[optind + 1], "files", (json_int_t)nf, "bytes", (json_int_t)bytes));
 	else if (!cli->quiet)
 		printf("unpacked %llu files (%llu bytes) into %s\n", (unsigned long long)nf,
 		       (unsigned long long)bytes, argv[optind + 1]);
-	w2c_media_free(m);
 	return 0;
 }

@@ -1,6 +1,5 @@
 /* win2cloud upload: a file to OBS / S3 / a directory, verified and resumable. */
 #include "cli.h"
-#include "common/util.h"
 #include "win2cloud/upload.h"
 
 #include <errno.h>
@@ -113,7 +112,7 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 {
 	struct upbar *b = user;
 	w2c_cli *cli = b->cli;
-	double now = w2c_now();
+	double now = cli_now();
 	char d[32], t[32], r[32];
 
 	if (cli_interrupted())

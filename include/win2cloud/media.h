@@ -247,6 +247,15 @@ W2C_API w2c_code w2c_media_stage_file(w2c_media *m, const w2c_node *n, const cha
 W2C_API w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_options *opts,
 			  w2c_error *err);
 
+/**
+ * The `unpack` stage in one call: open @iso with @mo (may be NULL), write its
+ * tree to @dir as w2c_media_unpack does, and report the files and bytes
+ * written in *@files and *@bytes (either may be NULL).
+ */
+W2C_API w2c_code w2c_unpack(const char *iso, const char *dir, const w2c_media_options *mo,
+		    const w2c_unpack_options *opts, uint64_t *files, uint64_t *bytes,
+		    w2c_error *err);
+
 #ifdef __cplusplus
 }
 #endif
