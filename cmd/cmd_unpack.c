@@ -13,7 +13,7 @@ static const char help[] =
 	"media.json is written last: a directory without it is an incomplete unpack.\n"
 	"\n"
 	"  --force        write into a non-empty DIR (files are replaced)\n"
-	"  --namespace    read this tree instead of the richest one\n"
+	"  --namespace NS read the tree NS (auto|udf|joliet|iso9660) instead of the richest one\n"
 	"  --json         result as JSON on stdout, progress as JSON lines on stderr\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure or not enough space, 4 unreadable image,\n"
