@@ -54,7 +54,9 @@ static const char help[] =
 	"                     (an answer file already on the medium is replaced, with a notice)\n"
 	"  answer-file options, as for 'win2cloud unattend new|merge': --arch, --firmware,\n"
 	"                     --cloud, --disk, --admin-password-file|-env|-stdin, --plain-password,\n"
-	"                     --locale, --timezone, --computer-name, --product-key-file, --rdp;\n"
+	"                     --locale, --timezone, --computer-name, --product-key-file, --rdp,\n"
+	"                     --dhcp, --shutdown|--generalize, --cloudbase-init MSI (placed at\n"
+	"                     /win2cloud/CloudbaseInitSetup_x64.msi; see win2cloud-install(1));\n"
 	"                     a single --edition also selects the image the answer file installs\n"
 	"\n"
 	"Nothing is written when a source does not parse, an edition lacks a boot-critical\n"
@@ -174,6 +176,8 @@ static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
 		rc = w2c_unattend_merge(in, in_len, j->unattend, o, &xml, &len, err);
 	if (!rc)
 		rc = w2c_unattend_put(w2c_media_root(j->m), xml, len, &replaced, err);
+	if (!rc && o->cloudbase_init)
+		rc = w2c_unattend_put_cloudbase_init(w2c_media_root(j->m), o->cloudbase_init, err);
 	if (!rc)
 		rc = lint_on_media(j, eds, n, xml, len, err);
 	if (!rc && replaced)
