@@ -82,9 +82,10 @@ static void on_event(void *user, const w2c_install_event *ev)
 	if (cli->quiet)
 		return;
 	if (cli->json) {
-		cli_event(json_pack("{s:s,s:s,s:f,s:I,s:s?,s:s?}", "event", "install", "kind", ev->kind,
-				    "elapsed", ev->elapsed, "disk_bytes", (json_int_t)ev->disk_bytes,
-				    "console", ev->console, "message", ev->message));
+		cli_event(json_pack("{s:s,s:s,s:f,s:I,s:s?,s:s?,s:I}", "event", "install", "kind",
+				    ev->kind, "elapsed", ev->elapsed, "disk_bytes", (json_int_t)ev->disk_bytes,
+				    "console", ev->console, "message", ev->message, "qemu_pid",
+				    (json_int_t)ev->qemu_pid));
 		return;
 	}
 	if (!strcmp(ev->kind, "progress")) {

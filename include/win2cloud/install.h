@@ -44,6 +44,7 @@ typedef struct w2c_install_event {
 	uint64_t disk_bytes;   /**< bytes the guest has written to the disk so far */
 	const char *console;   /**< last line of the serial console, or NULL */
 	const char *message;   /**< one sentence for "accel", "reset", ...; or NULL */
+	long qemu_pid;         /**< QEMU's process id while it runs, else 0 */
 } w2c_install_event;
 
 typedef struct w2c_install_options {

@@ -23,6 +23,7 @@ void ins_emit(ins_run *run, const char *kind, const char *message)
 		.disk_bytes = run->res->disk_bytes,
 		.console = run->res->last_console[0] ? run->res->last_console : NULL,
 		.message = message,
+		.qemu_pid = (long)run->qemu,
 	};
 	if (run->o->event)
 		run->o->event(run->o->event_user, &ev);
