@@ -2,9 +2,10 @@
 # (tests/fixtures/mkinstaller.sh), built once per build tree under a lock, and
 # injected with the sample VirtIO drivers and a generated answer file that
 # ends by powering off, so that `win2cloud install`'s preflight passes.
-# usage: w2c_installer_setup   -> sets $FX (fixture dir), $T (temp dir, removed on exit),
+# usage: w2c_installer_setup   -> as w2c_installer_fixture, and sets $FX (fixture dir), $T (temp dir, removed on exit),
 #                                 $INJ (injected installer), $INJ_HANG (one that never powers off)
-w2c_installer_setup() {
+# w2c_installer_fixture -> sets $FX, the directory mkinstaller.sh filled (built once, locked)
+w2c_installer_fixture() {
 	: "${W2C:?}" "${W2C_SRC:?}" "${W2C_FIXTURES:?}"
 	for t in qemu-system-x86_64 qemu-img flock; do
 		command -v "$t" >/dev/null || { echo "SKIP: $t missing (scripts/setup.sh installs it)"; exit 77; }
@@ -20,6 +21,10 @@ w2c_installer_setup() {
 	local rc=$?
 	[ $rc = 77 ] && { echo "SKIP: the stand-in installer cannot be built here (see above)"; exit 77; }
 	[ $rc = 0 ] || { echo "FAIL: tests/fixtures/mkinstaller.sh exit $rc"; exit 1; }
+}
+
+w2c_installer_setup() {
+	w2c_installer_fixture
 	T=$(mktemp -d)
 	trap 'rm -rf "$T"' EXIT
 	bash "$W2C_SRC/samples/make-sample-drivers.sh" "$T/drv" >/dev/null
