@@ -13,7 +13,8 @@
 static const char help_text[] =
 	"usage: win2cloud unattend new [options] [-o FILE]\n"
 	"       win2cloud unattend merge IN.xml -o OUT.xml [options]\n"
-	"       win2cloud unattend lint FILE [--for ISO] [--firmware bios|uefi] [--cloud C] [--json]\n"
+	"       win2cloud unattend lint FILE [--for ISO] [--firmware bios|uefi] [--cloud C] [--install]\n"
+	"                               [--json]\n"
 	"\n"
 	"new writes a complete autounattend.xml; merge adds or updates only what the options\n"
 	"name in a user's answer file and keeps everything else; lint checks a file.\n"
@@ -48,6 +49,9 @@ static const char help_text[] =
 	"  --for ISO                   check edition, architecture and driver paths on ISO\n"
 	"  --firmware bios|uefi        check the disk layout against the boot firmware\n"
 	"  --cloud PROFILE             check InstallTo against the profile's install disk\n"
+	"  --install                   the rules of win2cloud install: no page that waits for a\n"
+	"                              click (EULA, language, edition, password, msiexec UI) and\n"
+	"                              a last step that powers off (install.* rules)\n"
 	"\n"
 	"Passwords are checked against the cloud's rule before writing (8-26 characters,\n"
 	"upper, lower, digit, special from !@$%^-_=+[{}]:,./? and no user name) and never\n"
@@ -59,6 +63,7 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_
 		{ "edition", required_argument, NULL, OPT_EDITION },
 		UX_LONGOPTS,
 		{ "for", required_argument, NULL, OPT_FOR },
+		{ "install", no_argument, NULL, OPT_INSTALL },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -80,6 +85,7 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_
 			cli_help(help_text);
 			return 0;
 		case OPT_FOR: a->for_iso = optarg; break;
+		case OPT_INSTALL: a->lint_install = true; break;
 		case 'o': a->output = optarg; break;
 		default:
 			return cli_usage_error(cli, verb, "unknown option");
@@ -112,6 +118,7 @@ static w2c_code self_check(const ux_args *a, const char *xml, size_t len, w2c_er
 
 	lo.firmware_set = true;
 	lo.firmware = a->o.firmware;
+	lo.install = a->o.final_step != W2C_FINAL_NONE;
 	if ((rc = w2c_unattend_lint(xml, len, &lo, &r, err)))
 		return rc;
 	for (size_t i = 0; i < r.n && !rc; i++)
@@ -255,6 +262,7 @@ static int run_lint(int argc, char **argv, w2c_cli *cli)
 	lo.firmware = a.o.firmware;
 	lo.cloud_set = a.cloud_set;
 	lo.cloud = a.o.cloud;
+	lo.install = a.lint_install;
 	if (a.for_iso) {
 		if (open_target(a.for_iso, &m, &t, &eds, &err)) {
 			w2c_media_free(m);
