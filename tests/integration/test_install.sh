@@ -6,7 +6,8 @@
 #   1. install -> disk exists, equals the carried image, .sha256 right, check --deep finds the
 #      Windows, the MBR layout and the storage driver; the time is printed (TCG, < 2 min)
 #   2. an installer that never powers off -> exit 1 after --timeout, screenshot PNG and console
-#      log kept and named, no disk under the output name, no QEMU left (by PID)
+#      log kept and named, no disk under the output name, no QEMU left (by PID); one that
+#      restarts again and again -> exit 1, a reset loop
 #   3. no answer file, UEFI-only boot entry, weak password, --size 30G, --size 2000G -> exit 3
 #      before QEMU starts, each naming the fix
 #   4. SIGINT and SIGKILL mid-install -> no QEMU left (by PID), no output, nothing left over
@@ -59,6 +60,7 @@ has("disk.boot_partition", "bootmgr")
 has("disk.drivers.storage", "viostor Start=0")
 assert secs < 120, "TCG install took %s s" % secs
 PY
+echo "TCG stand-in install alone (QEMU start to guest power-off): $(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["install_seconds"], 1))' "$T/o1.json") s"
 grep -q 'install' "$T/e1.txt" && ! grep -qF 'Ci!Install2026' "$T/o1.json" "$T/e1.txt" && ok "events on stderr, no password in any output" || bad "events/secret"
 
 echo "--- 2. an installer that never powers off: exit 1 after --timeout, evidence kept"
@@ -74,6 +76,17 @@ png=$T/hang/sys.qcow2.screen.png log=$T/hang/sys.qcow2.console.log
 grep -q "installing forever" "$log" 2>/dev/null && ok "console log kept" || bad "console log"
 grep -qF "$png" "$T/e2.txt" && grep -qF "$log" "$T/e2.txt" && grep -q "did not power off within --timeout 45s" "$T/e2.txt" &&
 	ok "the error names the timeout, the screenshot and the console log" || { bad "error text"; grep error "$T/e2.txt"; }
+
+echo "--- 2b. an installer that restarts at once, again and again: exit 1, a reset loop"
+w2c_installer_inject "$FX/installer-reboot.iso" "$T/inj-reboot.iso"
+mkdir -p "$T/loop"
+"$W2C" --json "${INSTALL[@]}" "$T/inj-reboot.iso" -o "$T/loop/sys.qcow2" --timeout 5m >"$T/o3.json" 2>"$T/e3.txt"
+rc=$?
+[ $rc = 1 ] && grep -q "a reset loop" "$T/e3.txt" && [ ! -e "$T/loop/sys.qcow2" ] &&
+	[ -s "$T/loop/sys.qcow2.screen.png" ] && ok "reset loop: exit 1, named, evidence kept, no disk" ||
+	{ bad "reset loop: exit $rc"; grep error "$T/e3.txt"; }
+pid=$(qemu_pid "$T/e3.txt")
+[ -n "$pid" ] && gone "$pid" && ok "reset loop: QEMU (pid $pid) is gone" || bad "reset loop: QEMU pid '$pid'"
 
 echo "--- 3. preflight: exit 3 before QEMU starts, naming the fix"
 pre() { # NAME ISO EXPECTED-SUBSTRING [options]

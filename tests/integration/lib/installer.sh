@@ -14,7 +14,7 @@ w2c_installer_fixture() {
 	mkdir -p "$FX"
 	(
 		flock 9
-		if [ ! -f "$FX/installer-uefi.iso" ]; then
+		if [ ! -f "$FX/installer-uefi.iso" ] || [ ! -f "$FX/installer-reboot.iso" ]; then
 			bash "$W2C_SRC/tests/fixtures/mkinstaller.sh" "$FX" || exit $?
 		fi
 	) 9>"$W2C_FIXTURES/.installer.lock"
