@@ -92,7 +92,7 @@ static void test_first_logon_steps(void **s)
 	assert_null(strstr(xml, PW)); /* obfuscated, never in clear */
 	free(clear);
 	free(t);
-	xp_text(d, SHELL "/u:FirstLogonCommands/u:SynchronousCommand", &n);
+	free(xp_text(d, SHELL "/u:FirstLogonCommands/u:SynchronousCommand", &n));
 	assert_int_equal(n, 3);
 	t = xp_text(d, SHELL "/u:FirstLogonCommands/u:SynchronousCommand[u:Order='1']/u:CommandLine", &n);
 	assert_non_null(strstr(t, "Set-NetIPInterface -Dhcp Enabled"));
