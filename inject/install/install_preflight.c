@@ -41,6 +41,23 @@ static bool on_path(const char *prog)
 	return false;
 }
 
+/* The directory of @path (@parent) or @path itself must take new files. */
+static void check_dir(w2c_install_result *res, const char *opt, const char *path, bool parent)
+{
+	char *d = w2c_strdup(path), *slash = d && parent ? strrchr(d, '/') : NULL;
+	const char *dir = d;
+	if (parent && !slash)
+		dir = ".";
+	else if (slash == d && d)
+		dir = "/";
+	else if (slash)
+		*slash = 0;
+	if (d && access(dir, W_OK))
+		ins_problem(res, "%s %s: directory '%s' is missing or not writable; fix: create it or "
+			    "choose another", opt, path, dir);
+	free(d);
+}
+
 static void check_options(ins_run *run)
 {
 	const w2c_install_options *o = run->o;
@@ -67,14 +84,9 @@ static void check_options(ins_run *run)
 	if (!on_path(q) || !on_path(qi))
 		ins_problem(res, "%s: not found on PATH; fix: apt-get install qemu-system-x86 qemu-utils "
 			    "seabios", on_path(q) ? qi : q);
-	char *probe = ins_evidence_path(o, "");
-	char *slash = probe ? strrchr(probe, '/') : NULL;
-	if (slash)
-		*slash = 0;
-	if (probe && access(slash ? (*probe ? probe : "/") : ".", W_OK))
-		ins_problem(res, "--evidence-dir / -o: directory '%s' is not writable; fix: create it "
-			    "or choose another", slash ? probe : ".");
-	free(probe);
+	check_dir(res, "-o", o->output, true);
+	if (o->evidence_dir)
+		check_dir(res, "--evidence-dir", o->evidence_dir, false);
 }
 
 static void choose_accel(ins_run *run)
