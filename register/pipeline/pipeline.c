@@ -7,7 +7,7 @@
 #include <yaml.h>
 
 static const char *const verbs[] = {
-	"inspect", "build", "inject", "verify", "check", "upload", "register", NULL,
+	"inspect", "build", "inject", "verify", "install", "check", "upload", "register", NULL,
 };
 
 const char *const *w2c_pipeline_verbs(void) { return verbs; }

@@ -129,15 +129,26 @@ static const char *single(const w2c_pipeline_stage *st, const char *key)
 	return o && o->n_values == 1 ? o->values[0] : NULL;
 }
 
-/* "out/win-inject.iso" from the source "dir/win.iso" */
-static char *default_output(const w2c_pipeline *p, const char *verb)
+/* "out/win-inject.iso" from the source "dir/win.iso" (@ext "iso") */
+static char *default_output(const w2c_pipeline *p, const char *verb, const char *ext)
 {
 	const char *base = strrchr(p->source, '/');
 	base = base ? base + 1 : p->source;
 	size_t n = strlen(base);
 	if (w2c_str_endswith_ci(base, ".iso"))
 		n -= 4;
-	return w2c_asprintf("%s/%.*s-%s.iso", p->workdir, (int)n, base, verb);
+	return w2c_asprintf("%s/%.*s-%s.%s", p->workdir, (int)n, base, verb, ext);
+}
+
+/* File extension of install's --format, so register and the cloud tell the format. */
+static const char *disk_ext(const char *format)
+{
+	static const char *const map[][2] = { { "qcow2", "qcow2" }, { "raw", "raw" }, { "vpc", "vhd" },
+					      { "vmdk", "vmdk" } };
+	for (size_t i = 0; format && i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(format, map[i][0]))
+			return map[i][1];
+	return "qcow2";
 }
 
 static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *cur,
@@ -151,7 +162,8 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s:%u: register: no upload stage before it: add one, or set iso: BUCKET:KEY",
 				     p->name, st->line);
-	if (push(a, w2c_strdup("--iso"), err) || push(a, w2c_strdup(glance ? cur->current : cur->url), err))
+	if (push(a, w2c_strdup(cur->disk ? "--disk" : "--iso"), err) ||
+	    push(a, w2c_strdup(glance ? cur->current : cur->url), err))
 		return err->code;
 	if (!glance && !find_opt(st, "sha256") && !find_opt(st, "file")) {
 		char sum[65], *hex = w2c_sha256sum_sidecar(cur->current, sum, NULL) ? w2c_strdup(sum) : NULL;
@@ -179,12 +191,15 @@ static w2c_code wire(const w2c_pipeline *p, w2c_pipeline_cursor *cur, const w2c_
 		return wire_register(p, cur, st, a, err);
 	if (push(a, w2c_strdup(cur->current), err))
 		return err->code;
-	if (!strcmp(v, "build") || !strcmp(v, "inject")) {
+	if (!strcmp(v, "build") || !strcmp(v, "inject") || !strcmp(v, "install")) {
 		const char *o = single(st, "output");
+		bool disk = !strcmp(v, "install");
 		char *out = NULL;
-		if (o ? expand(p, cur, o, "output", &out, err) : set_str(&out, default_output(p, v), err))
+		if (o ? expand(p, cur, o, "output", &out, err)
+		      : set_str(&out, default_output(p, v, disk ? disk_ext(single(st, "format")) : "iso"), err))
 			return err->code;
 		step->output = out;
+		cur->disk = disk;
 		return push(a, w2c_strdup("-o"), err) || push(a, w2c_strdup(out), err) ||
 		       set_str(&cur->current, w2c_strdup(out), err) ? err->code : W2C_OK;
 	}
