@@ -79,7 +79,9 @@ static w2c_code step_create(w2c_onb *r, w2c_error *err)
 {
 	char id[128] = "";
 	bool found = false;
-	w2c_code rc = r->res->resumed ? find_own_server(r, &found, err) : W2C_OK;
+	/* a known create job is followed (GET of the server may 404 until it ends, spec §4.3);
+	 * without one, a crash may have come between the create call and saving its job id */
+	w2c_code rc = r->res->resumed && !r->st.create_job[0] ? find_own_server(r, &found, err) : W2C_OK;
 
 	if (!rc && !found && !r->st.create_job[0]) {
 		w2c_onb_event(r, "status", NULL, "creating", "creating temporary server %s (flavor %s, "
@@ -128,6 +130,11 @@ static w2c_code step_install(w2c_onb *r, w2c_error *err)
 		w2c_onb_server s;
 		if ((rc = w2c_onb_get_server(r, r->st.server_id, &s, &found, err)))
 			return rc;
+		if (!found && w2c_now() - t0 < 60) { /* a young server may 404 for a while (spec §4.3) */
+			if ((rc = w2c_onb_sleep(r, iv, "the server to appear", err)))
+				return rc;
+			continue;
+		}
 		if (!found) {
 			r->st.server_id[0] = 0;
 			return w2c_set_error(err, W2C_ERR_REMOTE, "ECS server %s (%s) is gone (deleted outside this "
