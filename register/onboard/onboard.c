@@ -118,6 +118,8 @@ w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_
 		w2c_onb_disconnect(&r);
 		return W2C_OK;
 	}
+	if (o->state_dir && *o->state_dir && (rc = w2c_mkdirs(o->state_dir, err)))
+		return rc;
 	if (!(r.state_path = w2c_onboard_state_path(o->state_dir, o->name)))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	if (!(rc = load_state(&r, err)) && !(rc = w2c_onb_connect(&r, err)))

@@ -99,6 +99,26 @@ run 5 "$T/o8" "${ONB[@]}" --flavor s3.medium.2 --name win-small --wait
 grep -q "Ecs.0005" "$T/o8.err" && grep -q "2 vCPUs" "$T/o8.err" && grep -q "POST" "$T/o8.err" || fail "unclear refusal"
 assert_clean "bad flavor"
 
+echo "--- 9. a pipeline: register then onboard (boots the ISO image register named); a re-run skips both"
+mkdir -p "$T/pipe"
+cat >"$T/pipe/p.yaml" <<EOF
+source: win.iso
+workdir: out
+stages:
+  - register: { cloud: otc, name: win-iso-pipe, iso: "ci-bucket:pipe.iso", os-version: "$OSV", sha256: "$SHA", poll-interval: "0.3", wait: true }
+  - onboard: { cloud: otc, name: win-pipe-base, flavor: s3.large.2, vpc: "$VPC", subnet: "$SUBNET", poll-interval: "0.3", wait: true }
+EOF
+run 0 "$T/o9" run "$T/pipe/p.yaml"
+grep -q "onboard --iso-image win-iso-pipe --state-dir $T/pipe/out/onboard" "$T/o9.err" || { cat "$T/o9.err"; fail "onboard stage wiring"; }
+[ "$(py "[i['status'] for i in I if i['name']=='win-pipe-base']")" = "['active']" ] || fail "pipeline image"
+ls "$T"/pipe/out/onboard/.win2cloud-onboard-win-pipe-base.json >/dev/null || fail "state not in the work directory"
+c0=$(creates)
+run 0 "$T/o9b" run "$T/pipe/p.yaml"
+[ "$(grep -c "done earlier, skipped" "$T/o9b.err")" = 2 ] || { cat "$T/o9b.err"; fail "the re-run did not skip both stages"; }
+[ "$(creates)" = "$c0" ] || fail "the pipeline re-run created a server"
+cat "$T"/pipe/out/onboard/.win2cloud-onboard-* >>"$ALL"
+assert_clean "pipeline"
+
 echo "--- no secret in any output, state file or -vv log"
 no_secret_anywhere
 echo "PASS"

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "register/onboard/onboard_int.h"
+#include "win2cloud/pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,41 @@ static void test_options_refused(void **state)
 	assert_non_null(strstr(err.message, "register --disk"));
 }
 
+/* The pipeline stage: onboard takes the register stage's image name and the work directory. */
+static void test_pipeline_stage(void **state)
+{
+	(void)state;
+	const char *y = "source: w.iso\nworkdir: /out\nstages:\n"
+			"  - upload: { to: \"obs://b/w.iso\" }\n"
+			"  - register: { cloud: otc, name: win-iso, os-version: x, wait: true }\n"
+			"  - onboard: { cloud: otc, name: win-base, flavor: s3.large.2, vpc: v, subnet: s, wait: true }\n";
+	w2c_pipeline *p = NULL;
+	w2c_pipeline_cursor cur = { 0 };
+	w2c_pipeline_step step;
+	w2c_error err;
+	char line[512] = "";
+
+	assert_int_equal(w2c_pipeline_parse(y, strlen(y), "p.yaml", &p, &err), W2C_OK);
+	for (size_t i = 0; i < p->n_stages; i++) {
+		assert_int_equal(w2c_pipeline_step_make(p, i, &cur, &step, &err), W2C_OK);
+		if (i == 2)
+			for (size_t k = 0; k < step.argc; k++)
+				snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", k ? " " : "", step.argv[k]);
+		w2c_pipeline_step_clear(&step);
+	}
+	assert_string_equal(line, "onboard --iso-image win-iso --state-dir /out/onboard --cloud otc --name win-base "
+			    "--flavor s3.large.2 --vpc v --subnet s --wait");
+	w2c_pipeline_cursor_clear(&cur);
+	w2c_pipeline_free(p);
+
+	const char *lone = "source: w.iso\nstages:\n  - onboard: { cloud: otc, name: b }\n";
+	assert_int_equal(w2c_pipeline_parse(lone, strlen(lone), "q.yaml", &p, &err), W2C_OK);
+	assert_int_equal(w2c_pipeline_step_make(p, 0, &cur, &step, &err), W2C_ERR_INVALID_INPUT);
+	assert_non_null(strstr(err.message, "q.yaml:3: onboard: no register stage"));
+	w2c_pipeline_cursor_clear(&cur);
+	w2c_pipeline_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_server_parse),
 		cmocka_unit_test(test_request_bodies),
 		cmocka_unit_test(test_options_refused),
+		cmocka_unit_test(test_pipeline_stage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
