@@ -17,13 +17,17 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -s "$T/server.log" ] && tail -20 "$T/server.log"; exit 1; }
 
 PW="Pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+SK="Sk$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+AK=QTWAOYTTINDUT2QVKYUC
+PROJ=0123456789abcdef0123456789abcdef
 OSV="Windows Server 2019 Datacenter 64bit"
 SHA=$(printf 'onboard-fixture' | sha256sum | cut -c1-64)
 VPC=3b9b5f1e-5c2a-4b8e-9a77-0c6f2d7f1a01
 SUBNET=7d1c6a52-0e4b-4f0a-bd3c-5b8e9e2a4c02
-python3 - "$T/cfg.json" "$PW" "$OSV" <<'EOF'
+python3 - "$T/cfg.json" "$PW" "$OSV" "$AK" "$SK" "$PROJ" <<'EOF'
 import json, sys
 json.dump({"password": sys.argv[2], "os_versions": [sys.argv[3], "Windows Server 2022 Datacenter 64bit"],
+           "ak": sys.argv[4], "sk": sys.argv[5], "project_id": sys.argv[6],
            "job_init_s": 0.2, "job_run_s": 0.6, "ecs_job_init_s": 0.2, "ecs_job_run_s": 0.5,
            "install_s": 1.5}, open(sys.argv[1], "w"))
 EOF
@@ -80,6 +84,7 @@ assert_no_refusal_since() {
 no_secret_anywhere() {
 	cat "$T"/state/.win2cloud-onboard-* >>"$ALL" 2>/dev/null
 	grep -qF -- "$PW" "$ALL" && fail "the password appeared in an output or state file"
+	grep -qF -- "$SK" "$ALL" && fail "the secret key appeared in an output or state file"
 	grep -q "MIID" "$ALL" && fail "a token appeared in an output or state file"
 	return 0
 }

@@ -119,6 +119,16 @@ run 0 "$T/o9b" run "$T/pipe/p.yaml"
 cat "$T"/pipe/out/onboard/.win2cloud-onboard-* >>"$ALL"
 assert_clean "pipeline"
 
+echo "--- 10. AK/SK request signing on IMS and ECS (checked by the server's own verifier), -vv"
+start=$(log_len)
+( export OS_ACCESS_KEY=$AK OS_SECRET_KEY=$SK OS_PROJECT_ID=$PROJ; unset OS_PASSWORD OS_AUTH_URL
+  run 0 "$T/o10" "${ONB[@]}" --auth aksk --ims-endpoint "$BASE" --ecs-endpoint "$BASE/ecs" --name win-aksk --wait -vv ) ||
+	fail "AK/SK run"
+cat "$T/o10" "$T/o10.err" >>"$ALL"
+[ "$(py "sorted(set(e['auth'] for e in L[$start:]))")" = "['aksk']" ] || fail "not every call was signed"
+assert_no_refusal_since "$start"
+assert_clean "AK/SK"
+
 echo "--- no secret in any output, state file or -vv log"
 no_secret_anywhere
 echo "PASS"
