@@ -85,11 +85,11 @@ static const struct option longopts[] = {
 struct onb_cli {
 	w2c_cli *cli;
 	json_t *plan;
-	w2c_progress inner;   /* the CLI's own progress (stop requests) */
 	const char *tags[16];
 	size_t ntags;
 	const char *cloud, *os_cloud, *auth;
 	bool dry, cleanup;
+	double last_json;     /* install progress events: one per 10 s */
 };
 
 /* "90", "90s", "50m", "3h" -> seconds; -1 when malformed. */
@@ -137,11 +137,14 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 {
 	struct onb_cli *c = user;
 	w2c_cli *cli = c->cli;
-	if (c->inner.fn(c->inner.user, ev))
-		return 1; /* Ctrl-C / SIGTERM */
+	if (cli_interrupted())
+		return 1; /* Ctrl-C / SIGTERM: the library deletes the server, then exit 6 */
 	if (strcmp(ev->stage, "install") || cli->quiet)
 		return 0;
 	if (cli->json) {
+		if (w2c_now() - c->last_json < 10)
+			return 0;
+		c->last_json = w2c_now();
 		cli_event(json_pack("{s:s,s:s,s:s?,s:I,s:I}", "event", "progress", "stage", "install", "status",
 				    ev->item, "elapsed", (json_int_t)ev->done, "timeout", (json_int_t)ev->total));
 	} else if (cli->tty) {
@@ -308,7 +311,7 @@ static int run(struct onb_cli *c, w2c_onboard_options *o)
 
 int cmd_onboard(int argc, char **argv, w2c_cli *cli)
 {
-	struct onb_cli c = { .cli = cli, .inner = cli->progress };
+	struct onb_cli c = { .cli = cli };
 	w2c_onboard_options o = { 0 };
 	w2c_progress prog = { on_progress, &c };
 	w2c_cloud_config cfg = { 0 };

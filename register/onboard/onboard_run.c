@@ -117,6 +117,21 @@ static w2c_code show_console(w2c_onb *r, w2c_error *err)
 	return rc;
 }
 
+/* Sleep @secs in steps of a second, reporting the install's progress each time. */
+static w2c_code install_sleep(w2c_onb *r, double secs, double t0, double total, const char *status,
+			      w2c_error *err)
+{
+	for (double end = w2c_now() + secs; w2c_now() < end;) {
+		w2c_code rc;
+		if (w2c_progress_report(r->o->progress, "install", status, (uint64_t)(w2c_now() - t0),
+					(uint64_t)total))
+			return w2c_set_error(err, W2C_ERR_INTERRUPTED, "interrupted while waiting for the install");
+		if ((rc = w2c_onb_sleep(r, end - w2c_now() < 1 ? end - w2c_now() : 1, "the install", err)))
+			return rc;
+	}
+	return W2C_OK;
+}
+
 /* Step "installing": BUILD -> ACTIVE (console) -> SHUTOFF, until the deadline. */
 static w2c_code step_install(w2c_onb *r, w2c_error *err)
 {
@@ -165,10 +180,7 @@ static w2c_code step_install(w2c_onb *r, w2c_error *err)
 		if (w2c_now() - t0 + iv > total)
 			return w2c_set_error(err, W2C_ERR_INTERRUPTED, "the install did not power server %s off "
 					     "within %.0f s (--timeout); last status %s", s.id, total, s.status);
-		if (w2c_progress_report(r->o->progress, "install", s.status, (uint64_t)(w2c_now() - t0),
-					(uint64_t)total))
-			return w2c_set_error(err, W2C_ERR_INTERRUPTED, "interrupted while waiting for the install");
-		if ((rc = w2c_onb_sleep(r, iv, "the install", err)))
+		if ((rc = install_sleep(r, iv, t0, total, s.status, err)))
 			return rc;
 		iv = iv * 2 > 60 ? 60 : iv * 2;
 	}
