@@ -3,7 +3,10 @@
 #include "common/util.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,8 +100,32 @@ static w2c_code load_state(w2c_onb *r, w2c_error *err)
 	return rc;
 }
 
+/* One run per image at a time: a second one would not see the first one's server yet. The
+ * kernel drops the lock when the process ends, also on SIGKILL. */
+static w2c_code lock_run(const char *state_path, int *fd, w2c_error *err)
+{
+	char *p = w2c_asprintf("%s.lock", state_path);
+	if (!p)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX | LOCK_NB)) {
+		w2c_code rc = *fd < 0 ? w2c_set_error(err, W2C_ERR_IO, "%s: %s", p, strerror(errno))
+				      : w2c_set_error(err, W2C_ERR_EXISTS, "%s: another 'win2cloud onboard' for "
+						      "this image is running; wait for it (or end it: it deletes "
+						      "its server)", p);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		free(p);
+		return rc;
+	}
+	free(p);
+	return W2C_OK;
+}
+
 w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_error *err)
 {
+	int lock = -1;
 	w2c_onb r = { .o = o, .res = res };
 	w2c_onboard_options opts = *o;
 	w2c_code rc;
@@ -122,9 +149,12 @@ w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_
 		return rc;
 	if (!(r.state_path = w2c_onboard_state_path(o->state_dir, o->name)))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	if (!(rc = load_state(&r, err)) && !(rc = w2c_onb_connect(&r, err)))
+	if (!(rc = lock_run(r.state_path, &lock, err)) && !(rc = load_state(&r, err)) &&
+	    !(rc = w2c_onb_connect(&r, err)))
 		rc = w2c_onb_run(&r, err);
 	w2c_onb_disconnect(&r);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 

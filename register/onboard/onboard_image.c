@@ -134,7 +134,7 @@ static w2c_code resolve(w2c_onb *r, json_t *img, bool *done, w2c_error *err)
 		return W2C_OK;
 	}
 	if (!strcmp(st, "killed") || !strcmp(st, "deleted")) { /* a failed or cut-off earlier run's */
-		w2c_onb_event(r, "deleted", NULL, id, "deleted image %s left '%s' by an earlier run", id, st);
+		w2c_onb_event(r, "deleted", NULL, id, "deleted image %s ('%s': its creation failed)", id, st);
 		r->res->image_id[0] = 0;
 		return delete_image(r, id, err);
 	}

@@ -177,10 +177,11 @@ static w2c_code step_install(w2c_onb *r, w2c_error *err)
 				return W2C_OK;
 			}
 		}
-		if (w2c_now() - t0 + iv > total)
+		double left = total - (w2c_now() - t0);
+		if (left <= 0)
 			return w2c_set_error(err, W2C_ERR_INTERRUPTED, "the install did not power server %s off "
 					     "within %.0f s (--timeout); last status %s", s.id, total, s.status);
-		if ((rc = install_sleep(r, iv, t0, total, s.status, err)))
+		if ((rc = install_sleep(r, iv < left ? iv : left, t0, total, s.status, err)))
 			return rc;
 		iv = iv * 2 > 60 ? 60 : iv * 2;
 	}

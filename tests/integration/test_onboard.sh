@@ -129,6 +129,20 @@ cat "$T/o10" "$T/o10.err" >>"$ALL"
 assert_no_refusal_since "$start"
 assert_clean "AK/SK"
 
+echo "--- 11. a second run for the same image while one is running: refused (exit 1), no second server"
+ctl '{"install_s": 120}'
+c0=$(creates)
+"$W2C" "${ONB[@]}" --name win-twice --wait >"$T/o11" 2>"$T/o11.err" &
+BG_PID=$!
+for _ in $(seq 100); do [ "$(creates)" = $((c0 + 1)) ] && break; sleep 0.1; done
+run 1 "$T/o11b" "${ONB[@]}" --name win-twice --wait
+grep -q "another 'win2cloud onboard' for this image is running" "$T/o11b.err" || fail "unclear refusal"
+kill -TERM "$BG_PID"; wait "$BG_PID"; rc=$?; BG_PID=
+[ "$rc" = 6 ] || fail "SIGTERM: exit $rc, expected 6"
+[ "$(creates)" = $((c0 + 1)) ] || fail "a second server was created"
+ctl '{"install_s": 1.5}'
+assert_clean "two runs at once"
+
 echo "--- no secret in any output, state file or -vv log"
 no_secret_anywhere
 echo "PASS"
