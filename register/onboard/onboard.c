@@ -13,9 +13,9 @@
 /* Why --cloud openstack stops here (see docs/man/win2cloud-onboard.md, "OpenStack"). */
 static const char openstack_why[] =
 	"--cloud openstack: the ISO -> temporary server route needs Nova with a blank Cinder volume as the "
-	"install target, and no blank volume can be had on the test cloud (Cinder's LVM backend needs an "
-	"iSCSI target and host block devices; Nova needs Neutron and placement); on OpenStack use "
-	"'win2cloud install' (QEMU on this machine) and then 'win2cloud register --disk'";
+	"install target, and no blank volume can be attached on the test cloud (Cinder's LVM backend and "
+	"Nova's compute need iSCSI target and initiator support the kernel does not have); on OpenStack "
+	"use 'win2cloud install' (QEMU on this machine) and then 'win2cloud register --disk'";
 
 static w2c_code check_name(const char *what, const char *name, w2c_error *err)
 {

@@ -91,7 +91,7 @@ run 4 "$T/o7b" "${ONB[@]}" --name win-x --size 30 --wait
 run 4 "$T/o7c" "${ONB[@]}" --name win-x --disk-type NVME --wait
 run 2 "$T/o7d" onboard --cloud otc --name win-x --iso-image win-iso
 run 2 "$T/o7e" onboard --cloud openstack --name win-x --iso-image win-iso
-grep -q "register --disk" "$T/o7e.err" && grep -q "blank Cinder volume" "$T/o7e.err" || fail "openstack reason"
+grep -q "register --disk" "$T/o7e.err" && grep -q "blank Cinder volume" "$T/o7e.err" && grep -q iSCSI "$T/o7e.err" || fail "openstack reason"
 [ "$(log_len)" = "$n0" ] || fail "invalid options reached the server"
 
 echo "--- 8. the contract refuses a flavor the ISO route does not allow (1 vCPU): exit 5, nothing left"
