@@ -208,7 +208,9 @@ static w2c_code remove_server(w2c_onb *r, w2c_error *err)
 	w2c_onb_server s;
 	w2c_error e;
 	bool there = true;
-	if (!w2c_onb_get_server(r, r->st.server_id, &s, &there, &e) && there)
+	if (w2c_onb_get_server(r, r->st.server_id, &s, &there, &e))
+		there = true; /* could not look: delete anyway, the delete call is what matters */
+	else if (there)
 		take_server(r, &s); /* learn the volumes, to report them */
 	if (!there) { /* a crash after the delete call: nothing left to delete */
 		r->st.server_id[0] = 0;
