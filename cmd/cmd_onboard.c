@@ -1,11 +1,11 @@
 /* win2cloud onboard: the registered ISO image -> temporary server -> system-disk image (IMS + ECS). */
 #include "cli.h"
-#include "common/util.h"
 #include "win2cloud/credentials.h"
 #include "win2cloud/onboard.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char help[] =
 	"usage: win2cloud onboard --cloud otc|huaweicloud --iso-image ID|NAME --name IMAGE --flavor F\n"
@@ -92,6 +92,13 @@ struct onb_cli {
 	double last_json;     /* install progress events: one per 10 s */
 };
 
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* "90", "90s", "50m", "3h" -> seconds; -1 when malformed. */
 static double parse_duration(const char *s)
 {
@@ -142,9 +149,9 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 	if (strcmp(ev->stage, "install") || cli->quiet)
 		return 0;
 	if (cli->json) {
-		if (w2c_now() - c->last_json < 10)
+		if (mono_now() - c->last_json < 10)
 			return 0;
-		c->last_json = w2c_now();
+		c->last_json = mono_now();
 		cli_event(json_pack("{s:s,s:s,s:s?,s:I,s:I}", "event", "progress", "stage", "install", "status",
 				    ev->item, "elapsed", (json_int_t)ev->done, "timeout", (json_int_t)ev->total));
 	} else if (cli->tty) {
@@ -152,7 +159,7 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 		fprintf(stderr, "\r\033[Kinstall: %s %lu:%02lu:%02lu of %lu:%02lu:%02lu", ev->item ? ev->item : "",
 			d / 3600, d / 60 % 60, d % 60, t / 3600, t / 60 % 60, t % 60);
 		fflush(stderr);
-		cli->progress_last = w2c_now();
+		cli->progress_last = mono_now();
 	}
 	return 0;
 }

@@ -3,7 +3,7 @@
 #define W2C_REGISTER_ONBOARD_INT_H
 
 #include "win2cloud/onboard.h"
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 
 #include <jansson.h>
 
