@@ -8,7 +8,7 @@
 #define SHA_TAG "w2c-sha256"
 #define ISO_TAG "w2c-iso"
 
-static bool looks_like_uuid(const char *s)
+bool w2c_onb_is_uuid(const char *s)
 {
 	if (strlen(s) != 36)
 		return false;
@@ -76,7 +76,7 @@ static void take_iso(w2c_onb *r, json_t *img)
 w2c_code w2c_onb_find_iso(w2c_onb *r, w2c_error *err)
 {
 	const char *want = r->o->iso_image;
-	bool by_id = looks_like_uuid(want);
+	bool by_id = w2c_onb_is_uuid(want);
 	json_t *imgs, *img, *hit = NULL;
 	size_t i, n = 0;
 	w2c_code rc = list_images(r, by_id ? "id" : "name", want, &imgs, err);

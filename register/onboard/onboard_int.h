@@ -91,6 +91,8 @@ w2c_code w2c_onb_run(w2c_onb *r, w2c_error *err);
 void w2c_onb_plan_run(w2c_onb *r);
 
 /* ---- images (onboard_image.c) ---- */
+/* An IMS image id (UUID form): --iso-image is looked up by id, else by name. */
+bool w2c_onb_is_uuid(const char *s);
 /* Find the ISO image (id or name): active, virtual_env_type IsoImage; fills iso_* and content_tag. */
 w2c_code w2c_onb_find_iso(w2c_onb *r, w2c_error *err);
 /* Look for the target image: *@done when an active one with our tag exists. */

@@ -349,7 +349,8 @@ void w2c_onb_plan_run(w2c_onb *r)
 	const char *p = r->project_id, *e = r->ecs_url, *i = r->ims_url;
 
 	w2c_onb_plan_token(r);
-	u = w2c_asprintf("%s/v2/cloudimages?%s=%s&__imagetype=private", i, "name", r->o->iso_image);
+	u = w2c_asprintf("%s/v2/cloudimages?%s=%s&__imagetype=private", i,
+			 w2c_onb_is_uuid(r->o->iso_image) ? "id" : "name", r->o->iso_image);
 	w2c_onb_plan(r, "GET", u, NULL);
 	free(u);
 	u = w2c_asprintf("%s/v2/cloudimages?name=%s&__imagetype=private", i, r->o->name);
