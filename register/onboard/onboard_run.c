@@ -345,17 +345,19 @@ w2c_code w2c_onb_run(w2c_onb *r, w2c_error *err)
 
 void w2c_onb_plan_run(w2c_onb *r)
 {
-	char *u;
+	char *u, *qi = w2c_http_uri_encode(r->o->iso_image, false), *qn = w2c_http_uri_encode(r->o->name, false);
 	const char *p = r->project_id, *e = r->ecs_url, *i = r->ims_url;
 
 	w2c_onb_plan_token(r);
 	u = w2c_asprintf("%s/v2/cloudimages?%s=%s&__imagetype=private", i,
-			 w2c_onb_is_uuid(r->o->iso_image) ? "id" : "name", r->o->iso_image);
+			 w2c_onb_is_uuid(r->o->iso_image) ? "id" : "name", qi);
 	w2c_onb_plan(r, "GET", u, NULL);
 	free(u);
-	u = w2c_asprintf("%s/v2/cloudimages?name=%s&__imagetype=private", i, r->o->name);
+	u = w2c_asprintf("%s/v2/cloudimages?name=%s&__imagetype=private", i, qn);
 	w2c_onb_plan(r, "GET", u, NULL);
 	free(u);
+	free(qi);
+	free(qn);
 	snprintf(r->st.run_id, sizeof r->st.run_id, "{run_id}");
 	snprintf(r->st.server_name, sizeof r->st.server_name, W2C_ONBOARD_SERVER_PREFIX "{run_id}");
 	struct { const char *m, *fmt; json_t *body; } steps[] = {
