@@ -13,7 +13,7 @@ static const char help[] =
 	"         [--keep-server] [--wait] [--dry-run] [--json]\n"
 	"       win2cloud onboard --cloud otc|huaweicloud --cleanup [--dry-run] [--json]\n"
 	"\n"
-	"Make a system-disk image from a registered ISO image (register --iso): create a temporary\n"
+	"Make a system-disk image from an ISO image that 'win2cloud register' made: create a temporary\n"
 	"server that boots the ISO with a system disk and one data disk, print its remote console,\n"
 	"wait until the unattended install powers it off (SHUTOFF), create the image from the data\n"
 	"volume Windows was installed on (IMS), and delete the server with its volumes - on success,\n"
@@ -45,7 +45,7 @@ static const char help[] =
 	"  --auth password|aksk    token from the password (default when one is set) or AK/SK signing\n"
 	"  --ims-endpoint URL, --ecs-endpoint URL   service URLs instead of the catalog's\n"
 	"\n"
-	"--cloud openstack exits 2: on OpenStack the route is 'install' + 'register --disk'.\n"
+	"--cloud openstack exits 2: on OpenStack the route is 'install', then 'register' of the disk.\n"
 	"Exit status: 0 done (or already there), 1 an image of that name with other content is in\n"
 	"the way, 2 usage, 4 invalid option value or no such ISO image, 5 the cloud refused or a job\n"
 	"failed (the call, its code and message are shown), 6 --timeout passed or interrupted.\n";
