@@ -1,6 +1,5 @@
 /* win2cloud onboard: the registered ISO image -> temporary server -> system-disk image (IMS + ECS). */
 #include "cli.h"
-#include "win2cloud/credentials.h"
 #include "win2cloud/onboard.h"
 
 #include <stdlib.h>
@@ -87,7 +86,7 @@ struct onb_cli {
 	json_t *plan;
 	const char *tags[16];
 	size_t ntags;
-	const char *cloud, *os_cloud, *auth;
+	const char *cloud, *auth;
 	bool dry, cleanup;
 	double last_json;     /* install progress events: one per 10 s */
 };
@@ -164,37 +163,6 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 	return 0;
 }
 
-/* Credentials: clouds.yaml / OS_*; AK/SK from the environment or the credentials file. */
-static int load_auth(struct onb_cli *c, w2c_cloud_config *cfg, w2c_credentials *cred, bool *aksk)
-{
-	w2c_error err;
-	w2c_code rc = w2c_cloud_config_load(cfg, c->os_cloud, &err);
-
-	*aksk = c->auth && !strcmp(c->auth, "aksk");
-	if (rc && !(rc == W2C_ERR_NOT_FOUND && (*aksk || c->dry) && !c->os_cloud))
-		return cli_fail(c->cli, &err);
-	if (rc) { /* AK/SK without OS_AUTH_URL: project and region from the environment */
-		memset(cfg, 0, sizeof *cfg);
-		cfg->project_id = getenv("OS_PROJECT_ID") ? strdup(getenv("OS_PROJECT_ID")) : NULL;
-		cfg->region_name = getenv("OS_REGION_NAME") ? strdup(getenv("OS_REGION_NAME")) : NULL;
-	}
-	if (!c->auth && !cfg->password)
-		*aksk = true;
-	if (*aksk && cfg->access_key && cfg->secret_key) {
-		cred->access_key = strdup(cfg->access_key);
-		cred->secret_key = strdup(cfg->secret_key);
-	} else if (*aksk && !c->dry && (rc = w2c_credentials_load(NULL, getenv("W2C_PROFILE"), cred, &err))) {
-		w2c_cloud_config_free(cfg);
-		return cli_fail(c->cli, &err);
-	}
-	if (*aksk && cfg->password) { /* never send a password we were told not to use */
-		explicit_bzero(cfg->password, strlen(cfg->password));
-		free(cfg->password);
-		cfg->password = NULL;
-	}
-	return 0;
-}
-
 static int parse_opt(struct onb_cli *c, w2c_onboard_options *o, int opt, const char *arg)
 {
 	char *end;
@@ -230,7 +198,7 @@ static int parse_opt(struct onb_cli *c, w2c_onboard_options *o, int opt, const c
 	case O_STATE: o->state_dir = arg; break;
 	case O_CLEANUP: c->cleanup = true; break;
 	case O_DRY: c->dry = true; break;
-	case O_OS_CLOUD: c->os_cloud = arg; break;
+	case O_OS_CLOUD: o->os_cloud = arg; break;
 	case O_AUTH: c->auth = arg; break;
 	case O_IMS_EP: o->ims_endpoint = arg; break;
 	case O_ECS_EP: o->ecs_endpoint = arg; break;
@@ -256,6 +224,8 @@ static int check_args(struct onb_cli *c, w2c_onboard_options *o)
 		return cli_usage_error(c->cli, "onboard", "--cloud '%s': expected otc or huaweicloud", c->cloud);
 	if (c->auth && strcmp(c->auth, "password") && strcmp(c->auth, "aksk"))
 		return cli_usage_error(c->cli, "onboard", "--auth '%s': expected password or aksk", c->auth);
+	o->auth = !c->auth ? W2C_REGISTER_AUTH_AUTO : !strcmp(c->auth, "aksk") ? W2C_REGISTER_AUTH_AKSK
+							       : W2C_REGISTER_AUTH_PASSWORD;
 	if (!c->cleanup && o->kind != W2C_CLOUD_OPENSTACK && !o->name)
 		return cli_usage_error(c->cli, "onboard", "needs --name (or --cleanup)");
 	return 0;
@@ -321,9 +291,6 @@ int cmd_onboard(int argc, char **argv, w2c_cli *cli)
 	struct onb_cli c = { .cli = cli };
 	w2c_onboard_options o = { 0 };
 	w2c_progress prog = { on_progress, &c };
-	w2c_cloud_config cfg = { 0 };
-	w2c_credentials cred = { 0 };
-	bool aksk = false;
 	int opt, st;
 
 	o.timeout = 3 * 3600;
@@ -339,11 +306,6 @@ int cmd_onboard(int argc, char **argv, w2c_cli *cli)
 		return st;
 	c.tags[c.ntags] = NULL;
 	o.tags = c.tags;
-	if (o.kind != W2C_CLOUD_OPENSTACK && (st = load_auth(&c, &cfg, &cred, &aksk)))
-		return st;
-	o.cfg = &cfg;
-	o.access_key = aksk ? cred.access_key : NULL;
-	o.secret_key = aksk ? cred.secret_key : NULL;
 	o.log = &cli->log;
 	o.progress = &prog;
 	o.event = on_event;
@@ -355,7 +317,5 @@ int cmd_onboard(int argc, char **argv, w2c_cli *cli)
 	}
 	st = run(&c, &o);
 	json_decref(c.plan);
-	w2c_cloud_config_free(&cfg);
-	w2c_credentials_free(&cred);
 	return st;
 }

@@ -42,8 +42,12 @@ typedef struct w2c_onboard_event {
 /** What to onboard and how to reach the cloud. */
 typedef struct w2c_onboard_options {
 	enum w2c_cloud_kind kind;
-	const w2c_cloud_config *cfg;  /**< auth_url, user, password, project, region... */
-	const char *access_key;       /**< AK/SK signing instead of a token */
+	/** NULL: gathered as w2c_register_credentials() does from @os_cloud and @auth (then
+	 *  access_key/secret_key are ignored and the secrets wiped before returning). */
+	const w2c_cloud_config *cfg;
+	const char *os_cloud;         /**< clouds.yaml entry when cfg is NULL (NULL: $OS_CLOUD / OS_*) */
+	enum w2c_register_auth auth;  /**< how to authenticate when cfg is NULL */
+	const char *access_key;       /**< with cfg: AK/SK signing instead of a token */
 	const char *secret_key;
 	const char *ims_endpoint;     /**< IMS URL (overrides catalog and defaults) */
 	const char *ecs_endpoint;     /**< ECS URL (overrides catalog and defaults) */

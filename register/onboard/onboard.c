@@ -1,6 +1,7 @@
 /* `onboard`: validation, the entry points (w2c_onboard, w2c_onboard_cleanup) and the dry run. */
 #include "register/onboard/onboard_int.h"
 #include "common/util.h"
+#include "win2cloud/credentials.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -123,21 +124,30 @@ static w2c_code lock_run(const char *state_path, int *fd, w2c_error *err)
 	return W2C_OK;
 }
 
-w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_error *err)
+/* The caller's cloud config, or the credentials gathered the way `register` gathers them
+ * (clouds.yaml / OS_*, AK/SK from the environment or the credentials file). */
+static w2c_code gather_credentials(w2c_onboard_options *o, w2c_cloud_config *cfg, w2c_credentials *cred,
+				   w2c_error *err)
+{
+	bool aksk = false;
+	w2c_code rc;
+	if (o->cfg)
+		return W2C_OK;
+	if ((rc = w2c_register_credentials(o->kind, o->os_cloud, o->auth, o->plan != NULL, cfg, cred, &aksk,
+					   err)))
+		return rc;
+	o->cfg = cfg;
+	o->access_key = aksk ? cred->access_key : NULL;
+	o->secret_key = aksk ? cred->secret_key : NULL;
+	return W2C_OK;
+}
+
+static w2c_code onboard_with(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_error *err)
 {
 	int lock = -1;
 	w2c_onb r = { .o = o, .res = res };
-	w2c_onboard_options opts = *o;
 	w2c_code rc;
 
-	memset(res, 0, sizeof *res);
-	if (!opts.disk_type)
-		opts.disk_type = "SSD";
-	if (!opts.size)
-		opts.size = 60;
-	r.o = &opts;
-	if ((rc = check_options(&opts, err)))
-		return rc;
 	r.dry_run = o->plan != NULL;
 	if (r.dry_run) {
 		w2c_onb_plan_endpoints(&r);
@@ -155,6 +165,26 @@ w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_
 	w2c_onb_disconnect(&r);
 	if (lock >= 0)
 		close(lock);
+	return rc;
+}
+
+w2c_code w2c_onboard(const w2c_onboard_options *o, w2c_onboard_result *res, w2c_error *err)
+{
+	w2c_onboard_options opts = *o;
+	w2c_cloud_config cfg = { 0 };
+	w2c_credentials cred = { 0 };
+	w2c_code rc;
+
+	memset(res, 0, sizeof *res);
+	if (!opts.disk_type)
+		opts.disk_type = "SSD";
+	if (!opts.size)
+		opts.size = 60;
+	/* the options first: a bad one is reported before any secret is read */
+	if (!(rc = check_options(&opts, err)) && !(rc = gather_credentials(&opts, &cfg, &cred, err)))
+		rc = onboard_with(&opts, res, err);
+	w2c_cloud_config_free(&cfg);
+	w2c_credentials_free(&cred);
 	return rc;
 }
 
@@ -228,16 +258,32 @@ static w2c_code cleanup_all(w2c_onb *r, w2c_onboard_cleanup_result *res, w2c_err
 	return rc ? rc : first;
 }
 
+static w2c_code cleanup_with(const w2c_onboard_options *o, w2c_onboard_cleanup_result *res, w2c_error *err);
+
 w2c_code w2c_onboard_cleanup(const w2c_onboard_options *o, w2c_onboard_cleanup_result *res, w2c_error *err)
+{
+	w2c_onboard_options opts = *o;
+	w2c_cloud_config cfg = { 0 };
+	w2c_credentials cred = { 0 };
+	w2c_code rc;
+
+	memset(res, 0, sizeof *res);
+	if (o->kind == W2C_CLOUD_OPENSTACK)
+		return w2c_set_error(err, W2C_ERR_USAGE, "%s", openstack_why);
+	if (!(rc = gather_credentials(&opts, &cfg, &cred, err)))
+		rc = cleanup_with(&opts, res, err);
+	w2c_cloud_config_free(&cfg);
+	w2c_credentials_free(&cred);
+	return rc;
+}
+
+static w2c_code cleanup_with(const w2c_onboard_options *o, w2c_onboard_cleanup_result *res, w2c_error *err)
 {
 	w2c_onboard_result dummy;
 	w2c_onb r = { .o = o, .res = &dummy };
 	w2c_code rc;
 
-	memset(res, 0, sizeof *res);
 	memset(&dummy, 0, sizeof dummy);
-	if (o->kind == W2C_CLOUD_OPENSTACK)
-		return w2c_set_error(err, W2C_ERR_USAGE, "%s", openstack_why);
 	r.stopping = true; /* deleting is what a stop request wants too */
 	if (o->plan) {
 		r.dry_run = true;
