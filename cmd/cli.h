@@ -69,6 +69,7 @@ int cmd_drivers(int argc, char **argv, w2c_cli *cli);
 int cmd_inject(int argc, char **argv, w2c_cli *cli);
 int cmd_install(int argc, char **argv, w2c_cli *cli);
 int cmd_check(int argc, char **argv, w2c_cli *cli);
+int cmd_onboard(int argc, char **argv, w2c_cli *cli);
 int cmd_run(int argc, char **argv, w2c_cli *cli);
 
 /* Shared JSON renderings of a medium (cmd_inspect.c). */

@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "upload", cmd_upload, "upload a file to OBS / S3 / a directory: multipart, resumable, verified" },
 	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
+	{ "onboard", cmd_onboard, "ISO image -> temporary server -> system-disk image on OTC/Huawei Cloud, server deleted" },
 	{ "run", cmd_run, "run a pipeline file: the stages above in order, skipping what is done" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };

@@ -17,6 +17,10 @@
  *       - check: { profile: otc }
  *       - upload: { to: "obs://bucket/win.iso", region: eu-de }
  *       - register: { cloud: otc, name: win2019, os-version: "...", wait: true }
+ *       - onboard: { cloud: otc, name: win2019-base, flavor: s3.large.2, vpc: ..., subnet: ..., wait: true }
+ *
+ * onboard boots the ISO image of the register stage before it (its name, unless
+ * iso-image is given) and keeps its run state in WORKDIR/onboard.
  *
  * Relative paths in the file are relative to the file's directory.
  */

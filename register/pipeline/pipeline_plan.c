@@ -173,6 +173,30 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 	return W2C_OK;
 }
 
+/* onboard boots the ISO image the register stage before it made (its name), and keeps its run
+ * state in the work directory, so that a re-run of the pipeline finds the temporary server. */
+static w2c_code wire_onboard(const w2c_pipeline *p, size_t i, const w2c_pipeline_stage *st,
+			     struct argv_buf *a, w2c_error *err)
+{
+	const char *name = NULL;
+	if (!find_opt(st, "iso-image") && !find_opt(st, "cleanup")) {
+		for (size_t k = i; k-- > 0 && !name;)
+			if (!strcmp(p->stages[k].verb, "register"))
+				name = single(&p->stages[k], "name");
+		if (!name)
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+					     "%s:%u: onboard: no register stage with a 'name' before it: add one, "
+					     "or set iso-image: ID|NAME", p->name, st->line);
+		if (push(a, w2c_strdup("--iso-image"), err) || push(a, w2c_strdup(name), err))
+			return err->code;
+	}
+	/* a folder of its own: the work directory itself changes with every stage recorded */
+	if (!find_opt(st, "state-dir") && (push(a, w2c_strdup("--state-dir"), err) ||
+					   push(a, w2c_asprintf("%s/onboard", p->workdir), err)))
+		return err->code;
+	return W2C_OK;
+}
+
 static w2c_code set_str(char **dst, char *s, w2c_error *err)
 {
 	if (!s)
@@ -183,12 +207,14 @@ static w2c_code set_str(char **dst, char *s, w2c_error *err)
 }
 
 /* Positional arguments and cursor moves per verb. */
-static w2c_code wire(const w2c_pipeline *p, w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
+static w2c_code wire(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
 		     struct argv_buf *a, w2c_pipeline_step *step, w2c_error *err)
 {
 	const char *v = st->verb, *to;
 	if (!strcmp(v, "register"))
 		return wire_register(p, cur, st, a, err);
+	if (!strcmp(v, "onboard"))
+		return wire_onboard(p, i, st, a, err);
 	if (push(a, w2c_strdup(cur->current), err))
 		return err->code;
 	if (!strcmp(v, "build") || !strcmp(v, "inject") || !strcmp(v, "install")) {
@@ -231,7 +257,7 @@ w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cu
 		if (expand(p, cur, in, "input", &x, err) || set_str(&cur->current, x, err))
 			return err->code;
 	}
-	if (push(&a, w2c_strdup(st->verb), err) || wire(p, cur, st, &a, step, err) ||
+	if (push(&a, w2c_strdup(st->verb), err) || wire(p, i, cur, st, &a, step, err) ||
 	    push_opts(p, cur, st, &a, err)) {
 		step->argv = a.v;
 		step->argc = a.n;
