@@ -68,6 +68,26 @@ a=$(stat -c %s "$work/d.iso"); b=$(stat -c %s "$work/iso.iso")
 boots "$work/d.iso"
 echo "bridge: udfinfo, blkid, 7z, libudf, xorriso, verify, BIOS + UEFI boots agree"
 
+# --- verify reads the UDF structures itself: a damaged file entry and two lost anchors
+cp "$work/d.iso" "$work/bad.iso"
+python3 - "$work/bad.iso" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b"); size = f.seek(0, 2); n = size // 2048
+f.seek(258 * 2048 + 100); b = f.read(1); f.seek(258 * 2048 + 100); f.write(bytes([b[0] ^ 0xFF]))  # root entry
+for blk in (n - 257, n - 1):  # the anchors at last-256 and last
+    f.seek(blk * 2048); f.write(bytes(2048))
+PY
+rc=0; "$W2C" --json verify "$work/bad.iso" > "$work/bad.json" 2>/dev/null || rc=$?
+[ $rc = 3 ] || fail "verify of a damaged UDF image: rc $rc"
+python3 - "$work/bad.json" <<'PY' || fail "damaged UDF findings: $(cat "$work/bad.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+u = [f for f in d["findings"] if f["check"] == "udf"]
+assert any("CRC" in f["message"] and "block 258" in f["message"] for f in u), u
+assert any(f["field"] == "anchor" and "expected at least two" in f["message"] for f in u), u
+PY
+echo "verify: a damaged file entry CRC and missing anchors reported"
+
 # --- UDF 2.01 on request
 "$W2C" -q build "$iso" -o "$work/r.iso" --udf-revision 2.01
 udf_ok "$work/r.iso" 2.01 CCCOMA_X64FRE_EN-US_DV9
