@@ -81,7 +81,7 @@ typedef struct w2c_udf_entry {
 	/* set by the stream libisofs reads: the file's first bytes, to check the
 	 * predicted block when it passes through the writer */
 	uint8_t first[64];
-	volatile bool first_seen;
+	bool first_seen;
 } w2c_udf_entry;
 
 typedef struct w2c_udf {

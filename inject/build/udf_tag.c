@@ -45,11 +45,11 @@ void w2c_udf_tag(uint8_t *d, uint16_t id, uint16_t version, uint32_t location, s
 
 int w2c_udf_tag_check(const uint8_t *d, size_t avail, uint32_t location, char *why, size_t len)
 {
-	unsigned id = w2c_le16(d), crc_len = w2c_le16(d + 10);
 	if (avail < 16) {
 		snprintf(why, len, "%zu bytes, a tag needs 16", avail);
 		return -1;
 	}
+	unsigned id = w2c_le16(d), crc_len = w2c_le16(d + 10);
 	if (d[4] != w2c_udf_tag_checksum(d)) {
 		snprintf(why, len, "tag %u: checksum 0x%02x, expected 0x%02x", id, d[4],
 			 w2c_udf_tag_checksum(d));

@@ -24,6 +24,7 @@ typedef struct udfscan {
 	uint32_t part_start, part_len, fsd, lvid, lvid_len, vds[2], vds_len[2];
 	bool have_pd, have_lvd;
 	unsigned entries, bad;
+	uint64_t live;       /* directory bytes held by the walk */
 } udfscan;
 
 static void bad(udfscan *s, const char *field, const char *fmt, const char *a, const char *b)
@@ -37,7 +38,7 @@ static int tagged(udfscan *s, uint64_t abs, uint32_t loc, uint8_t *b, const char
 {
 	char why[160], where[64];
 	w2c_error err;
-	if (abs >= s->blocks || w2c_media_pread(s->c->out, b, BLK, abs * BLK, &err)) {
+	if (abs == UINT64_MAX || abs >= s->blocks || w2c_media_pread(s->c->out, b, BLK, abs * BLK, &err)) {
 		snprintf(where, sizeof where, "block %llu", (unsigned long long)abs);
 		if (!quiet)
 			bad(s, what, "%s: UDF %s at %s: beyond the end of the image or unreadable", what, where);
@@ -112,40 +113,67 @@ static uint64_t abs_block(const udfscan *s, uint64_t rel)
 
 static void walk_dir(udfscan *s, uint32_t fe_rel, int depth, const char *path);
 
-/* The data of the directory whose entry is in @fe: its identifiers, checked
- * block by block where they start. */
-static void dir_data(udfscan *s, const uint8_t *fe, int depth, const char *path)
+/* Copy the directory's data into @d (@len bytes) and note the partition
+ * block each 2 KiB of it starts in; short (0), long (1) or embedded (3)
+ * allocation.  Returns the bytes found. */
+static uint64_t dir_read(udfscan *s, const uint8_t *fe, uint32_t fe_rel, uint8_t *d, uint64_t len,
+			 uint32_t *starts)
 {
 	uint32_t l_ea = w2c_le32(fe + 168), l_ad = w2c_le32(fe + 172);
-	unsigned type = w2c_le16(fe + 34) & 7;
-	uint64_t len = w2c_le64(fe + 56);
-	if (type != 0 || 176ull + l_ea + l_ad > BLK || len > MAX_DIR_BYTES) {
-		bad(s, "file_entry", "%s: UDF directory %s: %s", path, "allocation not as written by "
-		    "win2cloud (short descriptors, under 64 MiB), not checked further");
-		return;
-	}
-	uint8_t *d = malloc(len ? len : 1), blk[BLK];
-	uint32_t *starts = malloc((len / BLK + 1) * sizeof *starts); /* partition block per data block */
+	unsigned type = w2c_le16(fe + 34) & 7, step = type == 0 ? 8 : 16;
+	const uint8_t *ad = fe + 176 + l_ea;
+	uint8_t blk[BLK];
 	uint64_t got = 0;
-	if (!d || !starts) {
-		s->c->oom = true;
-		free(d);
-		free(starts);
-		return;
+	if (type == 3) { /* the identifiers are in the entry itself */
+		uint64_t take = len < l_ad ? len : l_ad;
+		memcpy(d, ad, take);
+		starts[0] = fe_rel;
+		return take;
 	}
-	for (uint32_t i = 0; i + 8 <= l_ad && got < len; i += 8) {
-		uint32_t elen = w2c_le32(fe + 176 + l_ea + i) & 0x3FFFFFFF, pos = w2c_le32(fe + 180 + l_ea + i);
+	for (uint32_t i = 0; i + step <= l_ad && got < len; i += step) {
+		uint32_t elen = w2c_le32(ad + i) & 0x3FFFFFFF, pos = w2c_le32(ad + i + 4);
 		for (uint32_t k = 0; k * BLK < elen && got < len; k++) {
 			uint64_t a = abs_block(s, (uint64_t)pos + k);
 			w2c_error err;
 			if (a == UINT64_MAX || w2c_media_pread(s->c->out, blk, BLK, a * BLK, &err))
-				break;
+				return got;
 			size_t take = len - got < BLK ? (size_t)(len - got) : BLK;
 			memcpy(d + got, blk, take);
 			starts[got / BLK] = pos + k;
 			got += take;
 		}
 	}
+	return got;
+}
+
+/* The identifiers of the directory whose entry (at partition block @fe_rel)
+ * is @fe, each tag checked where it starts; subdirectories and file entries
+ * followed.  Directory data held at once are bounded (a deep tree of large
+ * directories in a crafted image must not exhaust memory). */
+static void dir_data(udfscan *s, const uint8_t *fe, uint32_t fe_rel, int depth, const char *path)
+{
+	uint32_t l_ea = w2c_le32(fe + 168), l_ad = w2c_le32(fe + 172);
+	unsigned type = w2c_le16(fe + 34) & 7;
+	uint64_t len = w2c_le64(fe + 56);
+	if ((type != 0 && type != 1 && type != 3) || 176ull + l_ea + l_ad > BLK) {
+		vr_note(s->c, "UDF directory %s: allocation type %u, not checked further", path, type);
+		return;
+	}
+	if (len > MAX_DIR_BYTES || s->live + len > MAX_DIR_BYTES) {
+		bad(s, "file_entry", "%s: UDF directory %s: %s", path, "more identifier bytes than "
+		    "verify reads at once (64 MiB)");
+		return;
+	}
+	uint8_t *d = malloc(len ? len : 1), blk[BLK];
+	uint32_t *starts = malloc((len / BLK + 1) * sizeof *starts);
+	if (!d || !starts) {
+		s->c->oom = true;
+		free(d);
+		free(starts);
+		return;
+	}
+	s->live += len;
+	uint64_t got = dir_read(s, fe, fe_rel, d, len, starts);
 	if (got < len)
 		bad(s, "file_entry", "%s: UDF directory %s: %s", path, "its identifiers lie outside the "
 		    "partition or the image");
@@ -159,18 +187,18 @@ static void dir_data(udfscan *s, const uint8_t *fe, int depth, const char *path)
 			break;
 		}
 		uint8_t chars = d[off + 18];
+		uint32_t child = w2c_le32(d + off + 24);
 		if (!(chars & 0x0C)) { /* neither parent nor deleted */
 			snprintf(name, sizeof name, "%s/#%llu", path, (unsigned long long)off);
 			if (chars & 0x02 && depth < MAX_DEPTH)
-				walk_dir(s, w2c_le32(d + off + 24), depth + 1, name);
-			else if (!(chars & 0x02)) {
-				uint64_t a = abs_block(s, w2c_le32(d + off + 24));
-				if (tagged(s, a, w2c_le32(d + off + 24), blk, "file entry", false) == 261)
-					s->entries++;
-			}
+				walk_dir(s, child, depth + 1, name);
+			else if (!(chars & 0x02) &&
+				 tagged(s, abs_block(s, child), child, blk, "file entry", false) == 261)
+				s->entries++;
 		}
 		off += size;
 	}
+	s->live -= len;
 	free(d);
 	free(starts);
 }
@@ -185,7 +213,7 @@ static void walk_dir(udfscan *s, uint32_t fe_rel, int depth, const char *path)
 	}
 	int id = tagged(s, a, fe_rel, fe, "directory entry", false);
 	if (id == 261)
-		dir_data(s, fe, depth, path);
+		dir_data(s, fe, fe_rel, depth, path);
 	else if (id >= 0)
 		bad(s, "file_entry", "%s: UDF directory %s: %s", path, "tag is no file entry (261)");
 }
