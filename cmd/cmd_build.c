@@ -64,11 +64,20 @@ static void print_result(w2c_cli *cli, const char *out, const w2c_build_result *
 		json_t *notes = json_array();
 		for (unsigned i = 0; i < res->n_notes; i++)
 			json_array_append_new(notes, json_string(res->notes[i]));
-		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i,s:s,s:s,s:i,s:o}", "ok", 1, "output", out,
+		json_t *fs = json_array();
+		if (res->filesystems & W2C_FS_UDF)
+			json_array_append_new(fs, json_pack("{s:s,s:s}", "type", "udf", "revision",
+							    res->udf_revision == 0x0201 ? "2.01" : "1.02"));
+		if (res->filesystems & W2C_FS_ISO9660)
+			json_array_append_new(fs, json_pack("{s:s}", "type", "iso9660"));
+		if (res->filesystems & W2C_FS_JOLIET)
+			json_array_append_new(fs, json_pack("{s:s}", "type", "joliet"));
+		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i,s:s,s:s,s:i,s:o,s:o}", "ok", 1, "output", out,
 					 "bytes", (json_int_t)res->bytes, "sha256", res->sha256,
 					 "boot_entries", (int)res->boot_entries, "volume_id",
 					 res->volume_id, "joliet_volume_id", res->joliet_volume_id,
-					 "split_files", (int)res->split_files, "notes", notes));
+					 "split_files", (int)res->split_files, "filesystems", fs,
+					 "notes", notes));
 		return;
 	}
 	if (cli->quiet)

@@ -89,7 +89,9 @@ PY
 echo "verify: a damaged file entry CRC and missing anchors reported"
 
 # --- UDF 2.01 on request
-"$W2C" -q build "$iso" -o "$work/r.iso" --udf-revision 2.01
+"$W2C" --json build "$iso" -o "$work/r.iso" --udf-revision 2.01 > "$work/r.json" 2>/dev/null
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["filesystems"] == [{"type": "udf", "revision": "2.01"}, {"type": "iso9660"}, {"type": "joliet"}], d["filesystems"]' "$work/r.json" ||
+	fail "build --json filesystems: $(cat "$work/r.json")"
 udf_ok "$work/r.iso" 2.01 CCCOMA_X64FRE_EN-US_DV9
 same_7z "$work/r.iso" "$work/src"
 same_unpack "$work/r.iso" "$work/src" 2.01
