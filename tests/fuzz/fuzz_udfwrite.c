@@ -43,6 +43,19 @@ static void make_name(struct input *in, char *out, size_t cap, unsigned k)
 
 static char tmp[64];
 
+/* The scratch directory goes when the process ends (every run makes one). */
+static void cleanup(void)
+{
+	char p[160];
+	static const char *const parts[] = { "src/.win2cloud/media.json", "src/.win2cloud", "src",
+					     "out.iso", "out.iso.sha256", "" };
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", tmp, parts[i]);
+		if (unlink(p) < 0)
+			rmdir(p);
+	}
+}
+
 static int setup(void)
 {
 	char p[128];
@@ -51,6 +64,7 @@ static int setup(void)
 	strcpy(tmp, "/tmp/w2c-fuzz-udf.XXXXXX");
 	if (!mkdtemp(tmp))
 		return -1;
+	atexit(cleanup);
 	snprintf(p, sizeof p, "%s/src/.win2cloud", tmp);
 	char d[128];
 	snprintf(d, sizeof d, "%s/src", tmp);
