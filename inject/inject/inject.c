@@ -82,7 +82,9 @@ static w2c_code write_manifest_copy(const char *out, w2c_inject_result *res, w2c
 w2c_code w2c_inject(const char *iso, const char *out, const w2c_inject_options *o, w2c_inject_result *res,
 		    w2c_error *err)
 {
-	w2c_build_options bo = { .progress = o->progress, .log = o->log, .large_files = o->large_files };
+	w2c_build_options bo = { .progress = o->progress, .log = o->log, .large_files = o->large_files,
+				 .filesystems = o->filesystems, .udf_only = o->udf_only,
+				 .udf_revision = o->udf_revision };
 	unsigned lv = o->levels ? o->levels : W2C_INJECT_MEDIA;
 	w2c_code rc;
 
