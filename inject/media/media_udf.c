@@ -180,10 +180,21 @@ static w2c_code walk(w2c_media *m, udf_dirent_t *d, w2c_node *dir, int depth, w2
 
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err)
 {
-	udf_t *u = udf_open(m->path);
+	unsigned bs = 0;
+	/* Checked before libudf follows any of it: libudf trusts every length. */
+	w2c_code rc = w2c_udf_walk(m, false, &bs, err);
+	udf_t *u;
 	udf_dirent_t *root;
-	w2c_code rc;
 
+	if (rc)
+		return rc;
+	if (bs != W2C_SECTOR) { /* libudf reads 2048-byte blocks only: the walk builds the tree */
+		rc = w2c_udf_walk(m, true, NULL, err);
+		if (!rc)
+			m->tree_fs = W2C_FS_UDF;
+		return rc;
+	}
+	u = udf_open(m->path);
 	if (!u)
 		return w2c_set_error(err, W2C_ERR_UNSUPPORTED,
 				     "%s: UDF volume (revision %x.%02x) cannot be opened by libudf: "
