@@ -25,6 +25,7 @@ struct w2c_media {
 	char *boot_catalog_path; /* the catalog as a visible file of the tree, else NULL */
 	uint32_t pvd_root_lba, pvd_root_len;       /* root directory extents, for */
 	uint32_t joliet_root_lba, joliet_root_len; /* the sanity walk below */
+	uint32_t volume_blocks;  /* PVD volume space size, 2048-byte blocks */
 
 	w2c_node *root;
 	w2c_boot_entry *boot;
@@ -38,7 +39,9 @@ struct w2c_media {
 /* Volume descriptors and the UDF volume recognition sequence (media_vd.c). */
 w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err);
 /* Bounded walk of the ISO 9660 and Joliet directory graphs (depth, loops,
- * sizes) before libisofs imports them: libisofs recurses without limit. */
+ * sizes, record lengths, extents, Rock Ridge CE chains) before libisofs
+ * imports them: libisofs recurses and follows CE without limit
+ * (media_isocheck.c). */
 w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err);
 /* El Torito catalog (media_eltorito.c). */
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
