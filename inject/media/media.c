@@ -84,7 +84,9 @@ w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_med
 		rc = w2c_dir_load(m, err);
 	else if (!rc)
 		rc = open_image(m, opts, err);
-	if (!rc && !opts->skip_wims)
+	/* Always, whatever opts->skip_wims says: build, inject, verify and inspect must
+	 * agree on a damaged WIM (issue 15), and the check costs a few KiB of reads. */
+	if (!rc)
 		rc = w2c_wims_read(m, err);
 	if (rc) {
 		w2c_media_free(m);
