@@ -128,6 +128,26 @@ static bool find_anchor(struct udfw *w, uint8_t *b)
 	return ok;
 }
 
+/* One type 1 partition map: sparable, virtual and metadata partitions (type 2
+ * maps: CD-RW, UDF 2.50+) would remap every block address the walk follows. */
+static w2c_code partition_maps(struct udfw *w, const uint8_t *lvd, uint64_t block)
+{
+	uint32_t table = w2c_le32(lvd + 264), n = w2c_le32(lvd + 268);
+	for (uint32_t i = 0, p = 440; i < n; i++) {
+		if (table > w->bs - 440 || p + 2 > 440 + table || lvd[p + 1] < 2)
+			return bad(w, block, "logical volume descriptor", "partition map length",
+				   table, "maps within the descriptor");
+		if (lvd[p] != 1)
+			return w2c_set_error(w->err, W2C_ERR_UNSUPPORTED,
+					     "%s: UDF logical volume descriptor at block %llu: partition "
+					     "map %u is of type %u (sparable, virtual or metadata "
+					     "partition, UDF 2.50+): not supported, expected type 1",
+					     w->m->path, (unsigned long long)block, i, lvd[p]);
+		p += lvd[p + 1];
+	}
+	return W2C_OK;
+}
+
 static w2c_code volume(struct udfw *w, uint32_t *fsd)
 {
 	uint8_t b[4096];
@@ -156,6 +176,8 @@ static w2c_code volume(struct udfw *w, uint32_t *fsd)
 					   "the block size of the anchor");
 			*fsd = w2c_le32(b + 252);
 			lvd = true;
+			if ((rc = partition_maps(w, b, (uint64_t)loc + k)))
+				return rc;
 		}
 	}
 	if (!pd || !lvd)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # UDF with 512-byte blocks (issue 15, item 6), as Windows 7 and mkudffs write it on
 # hard-disk images: libudf reads 2048-byte blocks only, so our own checked walk
-# (inject/media/media_udf_walk.c) builds the tree.  The image is made here: mkudffs
+# (inject/media/media_udf_walk.c) builds the tree; the same for a 2048-byte UDF 2.01
+# with extended file entries (mkudffs' default), which libudf cannot read either.  The image is made here: mkudffs
 # -b 512 on a file, filled through libguestfs (the appliance kernel mounts UDF;
 # no loop mount needed).  inspect and unpack read it equal to its source and to 7z.
 set -euo pipefail
@@ -16,14 +17,20 @@ mkdir -p "$src/sources/sub/deep" "$src/boot"
 printf 'hello\r\n' > "$src/setup.exe"
 head -c 70000 /dev/urandom > "$src/sources/sub/deep/big.bin" # several extents' worth of 512-byte blocks
 printf 'x' > "$src/boot/one.txt"
-truncate -s 16M "$work/u512.img"
+truncate -s 16M "$work/u512.img" "$work/efe2048.img"
 mkudffs -b 512 --media-type=hd --label=W2C512 "$work/u512.img" >/dev/null
-timeout 600 guestfish -a "$work/u512.img" >/dev/null <<GF || { echo "SKIP: libguestfs cannot mount UDF here (appliance kernel without udf)"; exit 77; }
+mkudffs -b 2048 --media-type=hd --label=W2CEFE "$work/efe2048.img" >/dev/null
+timeout 600 guestfish -a "$work/u512.img" -a "$work/efe2048.img" >/dev/null <<GF || { echo "SKIP: libguestfs cannot mount UDF here (appliance kernel without udf)"; exit 77; }
 run
 mount-vfs "" udf /dev/sda /
 copy-in $src/setup.exe $src/sources $src/boot /
 umount-all
+mount-vfs "" udf /dev/sdb /
+copy-in $src/setup.exe $src/sources $src/boot /
+umount-all
 GF
+"$W2C" -q unpack "$work/efe2048.img" "$work/efe"
+diff -r --exclude=.win2cloud "$src" "$work/efe" || fail "unpacked 2048-byte UDF 2.01 (EFE) differs from its source"
 "$W2C" inspect --json "$work/u512.img" > "$work/i.json"
 python3 - "$work/i.json" <<'PY'
 import json, sys
