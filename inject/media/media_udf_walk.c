@@ -350,6 +350,8 @@ static w2c_code dir_extent(struct udfw *w, void *user, unsigned kind, uint32_t p
 	if (!nl)
 		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
 	d->lbn = nl;
+	for (size_t i = (d->len + w->bs - 1) / w->bs; i < blocks; i++)
+		nl[i] = pos; /* overwritten below; never left unset */
 	for (uint32_t k = 0; k * w->bs < len; k++) {
 		w2c_code rc = read_lbn(w, pos + k, d->data + d->len + (size_t)k * w->bs, "directory");
 		if (rc)
