@@ -313,7 +313,8 @@ w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_dri
 		w2c_driver_source_free(s);
 		return rc;
 	}
-	qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
+	if (s->n_files) /* an empty source has no array at all */
+		qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
 	*out = s;
 	return W2C_OK;
 }
@@ -339,7 +340,8 @@ w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_
 		w2c_driver_source_free(s);
 		return rc;
 	}
-	qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
+	if (s->n_files) /* an empty source has no array at all */
+		qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
 	*out = s;
 	return W2C_OK;
 }
