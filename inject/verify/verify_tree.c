@@ -165,9 +165,17 @@ static w2c_code compare_file(vctx *c, const w2c_node *s, w2c_node *o, const char
 	return W2C_OK;
 }
 
-/* Walk SRC; mark every output node that has a source counterpart.  A folder
- * missing from the output is a change itself (an empty one has no file to
- * report it), and below it every lookup fails: all its files are removed. */
+static bool has_files(const w2c_node *dir)
+{
+	uint64_t files = 0, dirs = 0, bytes = 0;
+	w2c_tree_count(dir, &files, &dirs, &bytes);
+	return files > 0;
+}
+
+/* Walk SRC; mark every output node that has a source counterpart.  Below a
+ * folder missing from the output every lookup fails: all its files are
+ * removed; a missing folder without files is a change itself (else nothing
+ * would say it is gone). */
 static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 {
 	w2c_code rc = W2C_OK;
@@ -184,9 +192,9 @@ static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 				vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s reads as '%s', expected "
 					   "'%s' as in %s", c->iso, path, o->name, sc->name, c->o->against);
 		}
-		if (sc->is_dir && !o)
-			vr_change(c, W2C_CHANGE_REMOVED, path, NULL);
-		if (sc->is_dir && (!o || o->is_dir))
+		if (sc->is_dir && !o && !has_files(sc))
+			vr_change(c, W2C_CHANGE_REMOVED, path, NULL); /* no file below it to say so */
+		else if (sc->is_dir && (!o || o->is_dir))
 			rc = walk_source(c, sc, err);
 		else if (sc->is_dir)
 			vr_change(c, W2C_CHANGE_CHANGED, path, "a file in the output, a folder in SRC");
