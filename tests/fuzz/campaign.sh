@@ -25,6 +25,8 @@ merge_only=${W2C_CAMPAIGN_MERGE_ONLY:-0} # 1: only merge the corpus an earlier r
 if [ "$merge_only" = 1 ]; then
 	[ -d "$work/corpus" ] || { echo "campaign: no corpus in $work to merge"; exit 2; }
 	rm -rf "$work/merged"; mkdir -p "$work/merged"
+	[ -f "$work/start.sha1" ] || (cd "$work/corpus" && find . -type f -regextype posix-extended ! -regex '\./[0-9a-f]{40}' \
+		-exec sha1sum {} + | cut -c1-40) > "$work/start.sha1"
 else
 rm -rf "$work"; mkdir -p "$work/corpus" "$work/merged"
 # the starting inputs: what run_fuzz.sh would give this target
@@ -32,6 +34,9 @@ starts=$(W2C_FUZZ=ON bash -c "source <(sed -n '/^seeds_for()/,/^}/p' '$src/tests
 for d in $starts; do
 	[ -d "$d" ] && find "$d" -type f -size -16M -exec cp -t "$work/corpus" {} + 2>/dev/null || true
 done
+# the starting inputs by content: kept out of the seeds (run_fuzz.sh reads the third-party
+# corpus in place; only what the campaign grew is ours to keep)
+(cd "$work/corpus" && sha1sum -- * 2>/dev/null | cut -c1-40) > "$work/start.sha1"
 fi
 cd "$work"
 # -detect_leaks=0: libisofs 1.5.4 leaks inside iso_image_import on malformed images
@@ -53,6 +58,7 @@ for f in "$seeds"/*; do
 	cp "$f" "$seeds.new/"; total=$((total + $(stat -c %s "$f"))) n=$((n + 1))
 done
 while read -r size f; do
+	grep -qx "$(basename "$f")" "$work/start.sha1" 2>/dev/null && continue
 	[ $n -lt "$max_files" ] && [ $((total + size)) -le $((max_kb * 1024)) ] || continue
 	cp "$f" "$seeds.new/"; total=$((total + size)) n=$((n + 1))
 done < <(find merged -type f -printf '%s %p\n' | sort -n)
