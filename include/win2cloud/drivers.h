@@ -231,7 +231,10 @@ W2C_API w2c_driver_catalog *w2c_driver_catalog_new(void);
 /**
  * Scan every INF of @src (the catalog takes ownership of @src).  An INF that
  * does not parse is an error naming file and line.  Excluded by design:
- * sriov/, vioprot.*, and files that are no INF.
+ * sriov/, vioprot.*, and files that are no INF.  A source opened with
+ * w2c_driver_source_open() in which no INF is found is W2C_ERR_INVALID_INPUT
+ * ("no INF found"); a folder of a medium (w2c_driver_source_from_media) may
+ * hold none.
  */
 W2C_API w2c_code w2c_driver_catalog_add(w2c_driver_catalog *c, w2c_driver_source *src, w2c_error *err);
 W2C_API void w2c_driver_catalog_free(w2c_driver_catalog *c);

@@ -113,7 +113,10 @@ enum w2c_namespace { W2C_NS_AUTO, W2C_NS_UDF, W2C_NS_JOLIET, W2C_NS_ISO9660 };
 
 typedef struct w2c_media_options {
 	enum w2c_namespace ns;      /**< W2C_NS_AUTO picks the richest */
-	bool skip_wims;             /**< do not read WIM XML */
+	/** Ignored since issue 15: every stage gets the same verdict on a damaged
+	 * WIM, so w2c_media_open() always checks the WIM headers and XML under
+	 * /sources (a few KiB read per WIM) and fails with W2C_ERR_INVALID_INPUT. */
+	bool skip_wims;
 	const w2c_logger *log;
 } w2c_media_options;
 

@@ -183,7 +183,16 @@ w2c_code w2c_driver_catalog_add(w2c_driver_catalog *c, w2c_driver_source *src, w
 	}
 	c->sources = ns;
 	c->sources[c->n_sources++] = src;
+	size_t before = c->n_entries;
 	w2c_driver_source_walk(src, scan_file, &sc);
+	/* a source the user named (a folder or an ISO) that holds no INF would
+	 * otherwise inject nothing with exit 0; a folder of a medium being checked
+	 * ($WinPEDriver$ after an image-only inject) may hold none */
+	if (!sc.rc && c->n_entries == before && strcmp(w2c_driver_source_kind(src), "iso-folder"))
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "driver source %s: no INF found (expected a virtio-win ISO or "
+				     "layout, or a folder of driver packages with .inf files)",
+				     w2c_driver_source_path(src));
 	return sc.rc;
 }
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #define MAX_FILES 200000
-#define MAX_DEPTH 16
+#define MAX_DEPTH 32
 
 typedef struct src_ops {
 	const char *kind;
@@ -52,33 +52,128 @@ static int by_name_ci(const void *a, const void *b)
 
 /* ---- directories ---- */
 
-static bool list_dir(w2c_driver_source *s, const char *rel, int depth)
+/* The walk of a directory source: symbolic links may point anywhere inside
+ * the source root, never outside it (an untrusted driver archive with a link
+ * to /etc/shadow must not put the file onto the ISO); each directory is
+ * listed once (dev, ino), so a link loop lists nothing twice. */
+typedef struct dir_walk {
+	w2c_driver_source *s;
+	char *root;          /* realpath of the source */
+	dev_t *dev;
+	ino_t *ino;
+	size_t n_dirs, cap_dev, cap_ino;
+	const w2c_logger *log;
+	w2c_error *err;
+} dir_walk;
+
+static bool dir_seen(dir_walk *w, const struct stat *st)
 {
+	for (size_t i = 0; i < w->n_dirs; i++)
+		if (w->dev[i] == st->st_dev && w->ino[i] == st->st_ino)
+			return true;
+	if (!w2c_grow((void **)&w->dev, &w->cap_dev, w->n_dirs, sizeof *w->dev) ||
+	    !w2c_grow((void **)&w->ino, &w->cap_ino, w->n_dirs, sizeof *w->ino))
+		return true; /* out of memory: list no further */
+	w->dev[w->n_dirs] = st->st_dev;
+	w->ino[w->n_dirs++] = st->st_ino;
+	return false;
+}
+
+/* A symbolic link must resolve inside the source root. */
+static w2c_code check_link(dir_walk *w, const char *sub, const char *subfull, bool *dangling)
+{
+	char *target = realpath(subfull, NULL);
+	size_t n = strlen(w->root);
+	w2c_code rc = W2C_OK;
+
+	*dangling = !target;
+	if (target && strcmp(target, w->root) &&
+	    (strncmp(target, w->root, n) || (target[n] != '/' && strcmp(w->root, "/"))))
+		rc = w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
+				   "driver source %s: '%s' is a symbolic link to %s, outside the "
+				   "source: refused (expected every file of a driver package inside %s)",
+				   w->s->path, sub, target, w->root);
+	free(target);
+	return rc;
+}
+
+static w2c_code list_dir(dir_walk *w, const char *rel, int depth);
+
+static w2c_code list_entry(dir_walk *w, const char *sub, int depth)
+{
+	w2c_driver_source *s = w->s;
+	char *subfull = w2c_asprintf("%s/%s", s->path, sub);
+	struct stat st;
+	bool dangling = false;
+	w2c_code rc = subfull ? W2C_OK : w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
+
+	if (!rc && lstat(subfull, &st) == 0 && S_ISLNK(st.st_mode))
+		rc = check_link(w, sub, subfull, &dangling);
+	if (rc || dangling || stat(subfull, &st) < 0) {
+		if (!rc && dangling)
+			w2c_log(w->log, W2C_LOG_WARN, "driver source %s: '%s' is a dangling symbolic "
+				"link; left out", s->path, sub);
+	} else if (S_ISDIR(st.st_mode)) {
+		if (dir_seen(w, &st))
+			w2c_log(w->log, W2C_LOG_WARN, "driver source %s: '%s' is a directory listed "
+				"already (a symbolic link to it or a loop); left out", s->path, sub);
+		else if (!add_rel(s, sub, true))
+			rc = W2C_ERR_NOMEM;
+		else
+			rc = list_dir(w, sub, depth + 1);
+	} else if (S_ISREG(st.st_mode) && !add_rel(s, sub, false)) {
+		rc = W2C_ERR_NOMEM;
+	}
+	if (rc == W2C_ERR_NOMEM)
+		rc = s->too_many ? w2c_set_error(w->err, W2C_ERR_UNSUPPORTED, "driver source %s: more "
+						 "than %d files", s->path, MAX_FILES)
+				 : w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
+	free(subfull);
+	return rc;
+}
+
+static w2c_code list_dir(dir_walk *w, const char *rel, int depth)
+{
+	w2c_driver_source *s = w->s;
 	char *full = rel[0] ? w2c_asprintf("%s/%s", s->path, rel) : w2c_strdup(s->path);
 	DIR *d = full ? opendir(full) : NULL;
 	struct dirent *e;
-	bool ok = d != NULL;
+	w2c_code rc = W2C_OK;
 
-	while (ok && (e = readdir(d))) {
+	if (depth > MAX_DEPTH)
+		rc = w2c_set_error(w->err, W2C_ERR_INVALID_INPUT, "driver source %s: '%s' is %d "
+				   "levels deep, expected at most %d", s->path, rel, depth, MAX_DEPTH);
+	else if (!d)
+		rc = w2c_set_error(w->err, full ? W2C_ERR_IO : W2C_ERR_NOMEM,
+				   "driver source %s: cannot list '%s': %s", s->path, rel[0] ? rel : ".",
+				   full ? strerror(errno) : "out of memory");
+	while (!rc && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		char *sub = rel[0] ? w2c_asprintf("%s/%s", rel, e->d_name) : w2c_strdup(e->d_name);
-		char *subfull = sub ? w2c_asprintf("%s/%s", s->path, sub) : NULL;
-		struct stat st;
-		if (!subfull || stat(subfull, &st) < 0) {
-			ok = sub && subfull; /* dangling links are skipped */
-		} else if (S_ISDIR(st.st_mode)) {
-			ok = add_rel(s, sub, true) && (depth >= MAX_DEPTH || list_dir(s, sub, depth + 1));
-		} else if (S_ISREG(st.st_mode)) {
-			ok = add_rel(s, sub, false);
-		}
+		rc = sub ? list_entry(w, sub, depth) : w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
 		free(sub);
-		free(subfull);
 	}
 	if (d)
 		closedir(d);
 	free(full);
-	return ok;
+	return rc;
+}
+
+static w2c_code list_source_dir(w2c_driver_source *s, const struct stat *st,
+				const w2c_logger *log, w2c_error *err)
+{
+	dir_walk w = { .s = s, .root = realpath(s->path, NULL), .log = log, .err = err };
+	w2c_code rc = w.root ? W2C_OK : w2c_set_error(err, W2C_ERR_IO, "driver source %s: %s",
+						       s->path, strerror(errno));
+	if (!rc)
+		dir_seen(&w, st);
+	if (!rc)
+		rc = list_dir(&w, "", 0);
+	free(w.root);
+	free(w.dev);
+	free(w.ino);
+	return rc;
 }
 
 static w2c_code dir_read(w2c_driver_source *s, const char *rel, size_t max, uint8_t **data,
@@ -199,12 +294,9 @@ w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_dri
 	}
 	if (S_ISDIR(st.st_mode)) {
 		s->ops = &dir_ops;
-		if (!list_dir(s, "", 0))
-			rc = w2c_set_error(err, s->too_many ? W2C_ERR_UNSUPPORTED : W2C_ERR_IO,
-					   "driver source %s: %s", path,
-					   s->too_many ? "more than 200000 files" : "cannot list the directory");
+		rc = list_source_dir(s, &st, log, err);
 	} else {
-		w2c_media_options mo = { .skip_wims = true, .log = log };
+		w2c_media_options mo = { .log = log };
 		rc = w2c_media_open(path, &mo, &s->media, err);
 		if (rc) {
 			w2c_error_prefix(err, "driver source %s is not a directory or a readable ISO image",
@@ -221,7 +313,8 @@ w2c_code w2c_driver_source_open(const char *path, const w2c_logger *log, w2c_dri
 		w2c_driver_source_free(s);
 		return rc;
 	}
-	qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
+	if (s->n_files) /* an empty source has no array at all */
+		qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
 	*out = s;
 	return W2C_OK;
 }
@@ -247,7 +340,8 @@ w2c_code w2c_driver_source_from_media(w2c_media *m, const char *dir, w2c_driver_
 		w2c_driver_source_free(s);
 		return rc;
 	}
-	qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
+	if (s->n_files) /* an empty source has no array at all */
+		qsort(s->files, s->n_files, sizeof *s->files, by_name_ci);
 	*out = s;
 	return W2C_OK;
 }

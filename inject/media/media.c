@@ -44,7 +44,8 @@ static w2c_code load_tree(w2c_media *m, enum w2c_namespace ns, w2c_error *err)
 				*err = udf_err;
 			return rc;
 		}
-		w2c_log(m->log, W2C_LOG_WARN, "%s; using the ISO 9660 tree instead", udf_err.message);
+		w2c_log(m->log, W2C_LOG_WARN, "%s; the UDF tree is damaged: using the %s tree instead",
+			udf_err.message, m->fs & W2C_FS_JOLIET && ns == W2C_NS_AUTO ? "Joliet" : "ISO 9660");
 		w2c_node_free(m->root);
 		m->root = NULL;
 	}
@@ -83,7 +84,9 @@ w2c_code w2c_media_open(const char *path, const w2c_media_options *opts, w2c_med
 		rc = w2c_dir_load(m, err);
 	else if (!rc)
 		rc = open_image(m, opts, err);
-	if (!rc && !opts->skip_wims)
+	/* Always, whatever opts->skip_wims says: build, inject, verify and inspect must
+	 * agree on a damaged WIM (issue 15), and the check costs a few KiB of reads. */
+	if (!rc)
 		rc = w2c_wims_read(m, err);
 	if (rc) {
 		w2c_media_free(m);

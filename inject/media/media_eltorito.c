@@ -26,8 +26,20 @@ static w2c_code check_validation(w2c_media *m, const uint8_t *c, w2c_error *err)
 	return W2C_OK;
 }
 
-static w2c_code add_entry(w2c_media *m, const uint8_t *e, uint8_t platform, w2c_error *err)
+/* An initial/default or section entry: boot indicator and media type checked. */
+static w2c_code add_entry(w2c_media *m, const uint8_t *e, size_t off, uint8_t platform,
+			  w2c_error *err)
 {
+	if (e[0] != 0x88 && e[0] != 0x00)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: boot catalog at LBA %u, entry at offset %zu: boot indicator is "
+				     "0x%02x, expected 0x88 (bootable) or 0x00", m->path,
+				     m->boot_catalog_lba, off, e[0]);
+	if ((e[1] & 0x0F) > 4)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: boot catalog at LBA %u, entry at offset %zu: boot media type is "
+				     "%u, expected 0 (no emulation) to 4 (hard disk)", m->path,
+				     m->boot_catalog_lba, off, e[1] & 0x0F);
 	w2c_boot_entry *b = realloc(m->boot, (m->n_boot + 1) * sizeof *b);
 	if (!b)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
@@ -50,6 +62,36 @@ static w2c_code add_entry(w2c_media *m, const uint8_t *e, uint8_t platform, w2c_
 	return W2C_OK;
 }
 
+/* One section: its header at @off, then its entries (each maybe followed by
+ * extension records 0x44).  The count must fit the catalog's sector. */
+static w2c_code read_section(w2c_media *m, const uint8_t *c, size_t *off, w2c_error *err)
+{
+	uint8_t platform = c[*off + 1];
+	uint16_t n = w2c_le16(c + *off + 2);
+	size_t room = (W2C_SECTOR - *off - 32) / 32;
+	w2c_code rc = W2C_OK;
+
+	if (n > room)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: boot catalog at LBA %u, section header at offset %zu: number "
+				     "of section entries (offset %zu) is %u, expected at most %zu (what "
+				     "fits the 2048-byte catalog)", m->path, m->boot_catalog_lba, *off,
+				     *off + 2, n, room);
+	*off += 32;
+	for (uint16_t k = 0; !rc && k < n; k++) {
+		if (*off + 32 > W2C_SECTOR)
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+					     "%s: boot catalog at LBA %u: section entry %u of %u (after "
+					     "extension records) does not fit the 2048-byte catalog",
+					     m->path, m->boot_catalog_lba, k + 1u, n);
+		rc = add_entry(m, c + *off, *off, platform, err);
+		*off += 32;
+		while (*off + 32 <= W2C_SECTOR && c[*off] == 0x44) /* extension records */
+			*off += 32;
+	}
+	return rc;
+}
+
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err)
 {
 	uint8_t c[W2C_SECTOR];
@@ -65,19 +107,13 @@ w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err)
 			    m->path, err);
 	if (rc || (rc = check_validation(m, c, err)))
 		return rc;
-	rc = add_entry(m, c + 32, c[1], err);
-	/* Section headers 0x90 (more follow) / 0x91 (last), each with N entries. */
+	rc = add_entry(m, c + 32, 32, c[1], err);
+	/* Section headers 0x90 (more follow) / 0x91 (last); anything else ends the catalog. */
 	for (size_t off = 64; !rc && off + 32 <= sizeof c;) {
-		uint8_t hdr = c[off], platform = c[off + 1];
-		uint16_t n = w2c_le16(c + off + 2);
+		uint8_t hdr = c[off];
 		if (hdr != 0x90 && hdr != 0x91)
 			break;
-		off += 32;
-		for (uint16_t k = 0; !rc && k < n && off + 32 <= sizeof c; k++, off += 32) {
-			rc = add_entry(m, c + off, platform, err);
-			while (off + 64 <= sizeof c && c[off + 32] == 0x44) /* extension records */
-				off += 32;
-		}
+		rc = read_section(m, c, &off, err);
 		if (hdr == 0x91)
 			break;
 	}

@@ -25,6 +25,7 @@ struct w2c_media {
 	char *boot_catalog_path; /* the catalog as a visible file of the tree, else NULL */
 	uint32_t pvd_root_lba, pvd_root_len;       /* root directory extents, for */
 	uint32_t joliet_root_lba, joliet_root_len; /* the sanity walk below */
+	uint32_t volume_blocks;  /* PVD volume space size, 2048-byte blocks */
 
 	w2c_node *root;
 	w2c_boot_entry *boot;
@@ -38,7 +39,9 @@ struct w2c_media {
 /* Volume descriptors and the UDF volume recognition sequence (media_vd.c). */
 w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err);
 /* Bounded walk of the ISO 9660 and Joliet directory graphs (depth, loops,
- * sizes) before libisofs imports them: libisofs recurses without limit. */
+ * sizes, record lengths, extents, Rock Ridge CE chains) before libisofs
+ * imports them: libisofs recurses and follows CE without limit
+ * (media_isocheck.c). */
 w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err);
 /* El Torito catalog (media_eltorito.c). */
 w2c_code w2c_eltorito_read(w2c_media *m, w2c_error *err);
@@ -63,6 +66,12 @@ w2c_code w2c_media_copy_node(w2c_media *m, const w2c_node *n, int fd, const char
 			     w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
 /* Trees: UDF through libudf, ISO 9660/Joliet/RR through libisofs. */
 w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
+/* Bounded walk of the UDF volume checking every tag, length and extent
+ * (media_udf_walk.c); @build makes m->root from it (libudf cannot read
+ * other block sizes than 2048).  *@block_size gets the volume's. */
+w2c_code w2c_udf_walk(w2c_media *m, bool build, unsigned *block_size, w2c_error *err);
+/* CRC-ITU-T of a UDF descriptor body (ECMA-167 3/7.2.6). */
+uint16_t w2c_udf_crc(const uint8_t *p, size_t n);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);
 /* Rock Ridge presence needs a libisofs import; 1 yes, 0 no, <0 unreadable. */
 int w2c_iso_has_rockridge(w2c_media *m);

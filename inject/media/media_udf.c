@@ -178,24 +178,21 @@ static w2c_code walk(w2c_media *m, udf_dirent_t *d, w2c_node *dir, int depth, w2
 	return rc;
 }
 
-w2c_code w2c_udf_load(w2c_media *m, w2c_error *err)
+/* The tree through libudf (2048-byte blocks, file entries it can read). */
+static w2c_code libudf_load(w2c_media *m, w2c_error *err)
 {
 	udf_t *u = udf_open(m->path);
 	udf_dirent_t *root;
 	w2c_code rc;
 
 	if (!u)
-		return w2c_set_error(err, W2C_ERR_UNSUPPORTED,
-				     "%s: UDF volume (revision %x.%02x) cannot be opened by libudf: "
-				     "expected a 2048-byte-block UDF 1.02-2.01 volume without extended "
-				     "file entries", m->path, m->udf_revision >> 8, m->udf_revision & 0xFF);
+		return w2c_set_error(err, W2C_ERR_UNSUPPORTED, "%s: libudf cannot open the UDF volume",
+				     m->path);
 	root = udf_get_root(u, true, 0);
 	if (!root) {
 		udf_close(u);
-		return w2c_set_error(err, W2C_ERR_UNSUPPORTED,
-				     "%s: UDF root directory cannot be read by libudf (revision %x.%02x; "
-				     "extended file entries or embedded directories are not supported)",
-				     m->path, m->udf_revision >> 8, m->udf_revision & 0xFF);
+		return w2c_set_error(err, W2C_ERR_UNSUPPORTED, "%s: libudf cannot read the UDF root "
+				     "directory", m->path);
 	}
 	m->root = w2c_node_new("", true);
 	if (!m->root) {
@@ -206,6 +203,25 @@ w2c_code w2c_udf_load(w2c_media *m, w2c_error *err)
 	set_times(m->root, root);
 	rc = walk(m, root, m->root, 0, err);
 	udf_close(u);
+	return rc;
+}
+
+w2c_code w2c_udf_load(w2c_media *m, w2c_error *err)
+{
+	unsigned bs = 0;
+	/* Checked before libudf follows any of it: libudf trusts every length. */
+	w2c_code rc = w2c_udf_walk(m, false, &bs, err);
+
+	if (rc)
+		return rc;
+	/* libudf reads 2048-byte blocks only and no extended file entries (UDF 2.x,
+	 * mkudffs): what it cannot read, the checked walk builds itself. */
+	rc = bs == W2C_SECTOR ? libudf_load(m, err) : W2C_ERR_UNSUPPORTED;
+	if (rc == W2C_ERR_UNSUPPORTED) {
+		w2c_node_free(m->root);
+		m->root = NULL;
+		rc = w2c_udf_walk(m, true, NULL, err);
+	}
 	if (!rc)
 		m->tree_fs = W2C_FS_UDF;
 	return rc;

@@ -43,6 +43,7 @@ static void take_pvd(w2c_media *m, const uint8_t *s)
 	trim_copy(m->volume_id, sizeof m->volume_id, s + 40, 32);
 	m->pvd_root_lba = w2c_le32(s + 156 + 2);
 	m->pvd_root_len = w2c_le32(s + 156 + 10);
+	m->volume_blocks = w2c_le32(s + 80);
 	m->volume_time = dec_datetime(s + 813);
 	m->fs |= W2C_FS_ISO9660;
 }
@@ -147,116 +148,4 @@ w2c_code w2c_vd_scan(w2c_media *m, w2c_error *err)
 				     "recognition sequence (BEA01/NSR02/NSR03) at offset 32768",
 				     m->path);
 	return W2C_OK;
-}
-
-#define DIR_MAX_DEPTH 64
-#define DIR_MAX_BYTES (16u << 20)
-#define DIR_MAX_DIRS 20000 /* real media: about a thousand; the loop check is quadratic */
-
-struct dirwalk {
-	w2c_media *m;
-	uint32_t *seen;
-	size_t n_seen;
-	w2c_error *err;
-};
-
-static bool seen_before(struct dirwalk *w, uint32_t lba)
-{
-	for (size_t i = 0; i < w->n_seen; i++)
-		if (w->seen[i] == lba)
-			return true;
-	w->seen[w->n_seen++] = lba;
-	return false;
-}
-
-/* Rock Ridge "CL" (child link) in a record's System Use area: a relocated
- * directory that libisofs follows as a child.  Returns its LBA or 0. */
-static uint32_t rr_child_link(const uint8_t *r, uint8_t rl)
-{
-	unsigned name = r[32], su = 33 + name + !(name & 1);
-	while (su + 4 <= rl) {
-		unsigned elen = r[su + 2];
-		if (elen < 4 || su + elen > rl)
-			break;
-		if (r[su] == 'C' && r[su + 1] == 'L' && elen >= 12)
-			return w2c_le32(r + su + 4);
-		su += elen;
-	}
-	return 0;
-}
-
-static w2c_code walk_dir(struct dirwalk *w, const char *tree, uint32_t lba, uint32_t len, int depth)
-{
-	w2c_media *m = w->m;
-	uint8_t *buf;
-	w2c_code rc = W2C_OK;
-
-	if (depth > DIR_MAX_DEPTH)
-		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s directory tree deeper than %d levels (at LBA %u): expected a "
-				     "finite tree", m->path, tree, DIR_MAX_DEPTH, lba);
-	if (w->n_seen >= DIR_MAX_DIRS)
-		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT, "%s: %s tree has more than %d "
-				     "directories", m->path, tree, DIR_MAX_DIRS);
-	if (seen_before(w, lba))
-		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s directory at LBA %u is reached twice: the directory tree "
-				     "has a loop", m->path, tree, lba);
-	if (len == 0) { /* a Rock Ridge CL target: the size is in its "." record */
-		uint8_t dot[34];
-		if (w2c_pread_full(m->fd, dot, sizeof dot, (uint64_t)lba * W2C_SECTOR, m->path, NULL) ||
-		    dot[0] < 34)
-			return W2C_OK; /* unreadable: libisofs reports it */
-		len = w2c_le32(dot + 10);
-	}
-	if (len > DIR_MAX_BYTES || (uint64_t)lba * W2C_SECTOR + len > m->size)
-		return w2c_set_error(w->err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s directory at LBA %u (%u bytes) does not fit the image",
-				     m->path, tree, lba, len);
-	/* libisofs sizes a directory by its own "." record: walk what it will read */
-	uint8_t dot[34];
-	if (!w2c_pread_full(m->fd, dot, sizeof dot, (uint64_t)lba * W2C_SECTOR, m->path, NULL) &&
-	    dot[0] >= 34 && w2c_le32(dot + 10) > len && w2c_le32(dot + 10) <= DIR_MAX_BYTES &&
-	    (uint64_t)lba * W2C_SECTOR + w2c_le32(dot + 10) <= m->size)
-		len = w2c_le32(dot + 10);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return w2c_set_error(w->err, W2C_ERR_NOMEM, "out of memory");
-	rc = w2c_pread_full(m->fd, buf, len, (uint64_t)lba * W2C_SECTOR, m->path, w->err);
-	unsigned index = 0;
-	for (uint32_t off = 0; !rc && off + 34 <= len; index++) {
-		uint8_t rl = buf[off];
-		if (rl == 0) { /* records do not cross sectors: skip to the next one */
-			off = (off / W2C_SECTOR + 1) * W2C_SECTOR;
-			continue;
-		}
-		if (rl < 34 || off + rl > len)
-			break; /* libisofs reports malformed records itself */
-		const uint8_t *r = buf + off;
-		/* only the first two records are "." and "..": libisofs takes any later
-		 * directory record, whatever its name, as a child */
-		bool self = index < 2;
-		uint32_t cl = self ? 0 : rr_child_link(r, rl);
-		if (cl)
-			rc = walk_dir(w, tree, cl, 0, depth + 1);
-		else if ((r[25] & 2) && !self)
-			rc = walk_dir(w, tree, w2c_le32(r + 2), w2c_le32(r + 10), depth + 1);
-		off += rl;
-	}
-	free(buf);
-	return rc;
-}
-
-w2c_code w2c_iso_dirs_check(w2c_media *m, w2c_error *err)
-{
-	struct dirwalk w = { m, calloc(DIR_MAX_DIRS + 1, sizeof(uint32_t)), 0, err };
-	w2c_code rc = w.seen ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-
-	if (!rc && (m->fs & W2C_FS_ISO9660))
-		rc = walk_dir(&w, "ISO 9660", m->pvd_root_lba, m->pvd_root_len, 0);
-	w.n_seen = 0;
-	if (!rc && (m->fs & W2C_FS_JOLIET))
-		rc = walk_dir(&w, "Joliet", m->joliet_root_lba, m->joliet_root_len, 0);
-	free(w.seen);
-	return rc;
 }

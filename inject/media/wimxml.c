@@ -161,6 +161,10 @@ static w2c_code read_header(w2c_media *m, const w2c_node *n, const char *file, w
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: %s: not a WIM: expected the magic 'MSWIM' in its %d-byte header",
 				     m->path, file, WIM_HDR);
+	if (w2c_le32(h + 8) != WIM_HDR)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s: WIM header size field (offset 8) is %u, expected %d",
+				     m->path, file, w2c_le32(h + 8), WIM_HDR);
 	w->flags = w2c_le32(h + 0x10);
 	w->part_number = w2c_le16(h + 0x28);
 	w->total_parts = w2c_le16(h + 0x2A);
@@ -201,8 +205,11 @@ static w2c_code read_one(w2c_media *m, const w2c_node *n, w2c_wim_info *w, w2c_e
 		rc = w2c_media_read(m, n, off, xml, len, &got, err);
 	count = w->image_count;
 	w->image_count = 0;
-	if (!rc)
-		rc = w2c_wimxml_parse(xml, len, file, w, err);
+	if (!rc && (rc = w2c_wimxml_parse(xml, len, file, w, err)) && err) {
+		char msg[sizeof err->message]; /* name the image too, as the header checks do */
+		snprintf(msg, sizeof msg, "%s: %s", m->path, err->message);
+		memcpy(err->message, msg, sizeof msg);
+	}
 	if (!rc && w->image_count != count)
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				   "%s: %s: WIM header says %u images, its XML describes %u",

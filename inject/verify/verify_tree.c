@@ -165,8 +165,17 @@ static w2c_code compare_file(vctx *c, const w2c_node *s, w2c_node *o, const char
 	return W2C_OK;
 }
 
+static bool has_files(const w2c_node *dir)
+{
+	uint64_t files = 0, dirs = 0, bytes = 0;
+	w2c_tree_count(dir, &files, &dirs, &bytes);
+	return files > 0;
+}
+
 /* Walk SRC; mark every output node that has a source counterpart.  Below a
- * folder missing from the output every lookup fails: all its files are removed. */
+ * folder missing from the output every lookup fails: all its files are
+ * removed; a missing folder without files is a change itself (else nothing
+ * would say it is gone). */
 static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 {
 	w2c_code rc = W2C_OK;
@@ -183,7 +192,9 @@ static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 				w2c_vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s reads as '%s', expected "
 					   "'%s' as in %s", c->iso, path, o->name, sc->name, c->o->against);
 		}
-		if (sc->is_dir && (!o || o->is_dir))
+		if (sc->is_dir && !o && !has_files(sc))
+			vr_change(c, W2C_CHANGE_REMOVED, path, NULL); /* no file below it to say so */
+		else if (sc->is_dir && (!o || o->is_dir))
 			rc = walk_source(c, sc, err);
 		else if (sc->is_dir)
 			w2c_vr_change(c, W2C_CHANGE_CHANGED, path, "a file in the output, a folder in SRC");
