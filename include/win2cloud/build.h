@@ -14,6 +14,7 @@
 
 #include "win2cloud.h"
 #include "win2cloud/media.h"
+#include "win2cloud/udf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -104,17 +105,6 @@ W2C_API w2c_code w2c_build_parse_filesystems(const char *list, unsigned *fs, w2c
 /** Parse a --udf-revision value ("1.02" or "2.01") into BCD. */
 W2C_API w2c_code w2c_build_parse_udf_revision(const char *s, unsigned *rev, w2c_error *err);
 
-/** CRC-ITU-T of UDF descriptor tags (ECMA-167 1/7.2.6). */
-W2C_API uint16_t w2c_udf_crc(const void *data, size_t n);
-/** Checksum of a 16-byte UDF descriptor tag (byte 4 excluded). */
-W2C_API uint8_t w2c_udf_tag_checksum(const uint8_t tag[16]);
-/**
- * Check the UDF descriptor at @d (@avail bytes readable): tag checksum, CRC
- * over its CRC length, and that its location field is @location.  Returns
- * the tag identifier, or -1 with the reason in @why.
- */
-W2C_API int w2c_udf_tag_check(const uint8_t *d, size_t avail, uint32_t location, char *why,
-			      size_t why_len);
 
 #ifdef __cplusplus
 }

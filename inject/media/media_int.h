@@ -5,6 +5,7 @@
 #include "win2cloud/media.h"
 #include "common/util.h"
 #include "common/endian.h"
+#include "win2cloud/udf.h"
 
 
 struct w2c_media {
@@ -70,8 +71,6 @@ w2c_code w2c_udf_load(w2c_media *m, w2c_error *err);
  * (media_udf_walk.c); @build makes m->root from it (libudf cannot read
  * other block sizes than 2048).  *@block_size gets the volume's. */
 w2c_code w2c_udf_walk(w2c_media *m, bool build, unsigned *block_size, w2c_error *err);
-/* CRC-ITU-T of a UDF descriptor body (ECMA-167 3/7.2.6). */
-uint16_t w2c_udf_crc(const uint8_t *p, size_t n);
 w2c_code w2c_iso_load(w2c_media *m, enum w2c_fs which, w2c_error *err);
 /* Rock Ridge presence needs a libisofs import; 1 yes, 0 no, <0 unreadable. */
 int w2c_iso_has_rockridge(w2c_media *m);

@@ -59,17 +59,6 @@ static w2c_code bad(struct udfw *w, uint64_t block, const char *what, const char
 			     (unsigned long long)block * w->bs, field, got, expected);
 }
 
-uint16_t w2c_udf_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0;
-	while (n--) {
-		crc ^= (uint16_t)(*p++ << 8);
-		for (int i = 0; i < 8; i++)
-			crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1);
-	}
-	return crc;
-}
-
 /* ECMA-167 3/7.2: a descriptor tag.  @avail bytes of @d are readable; @abs
  * is the image block (for messages), @loc the location the tag must hold. */
 static w2c_code tag_check(struct udfw *w, const uint8_t *d, size_t avail, uint16_t id,

@@ -193,7 +193,7 @@ static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 					   "'%s' as in %s", c->iso, path, o->name, sc->name, c->o->against);
 		}
 		if (sc->is_dir && !o && !has_files(sc))
-			vr_change(c, W2C_CHANGE_REMOVED, path, NULL); /* no file below it to say so */
+			w2c_vr_change(c, W2C_CHANGE_REMOVED, path, NULL); /* no file below it to say so */
 		else if (sc->is_dir && (!o || o->is_dir))
 			rc = walk_source(c, sc, err);
 		else if (sc->is_dir)

@@ -22,7 +22,7 @@ import sys
 
 # Public header -> the folder that implements it (its layer).
 OWNERS = {
-    "win2cloud.h": "common", "win2cloud/sidecar.h": "common",
+    "win2cloud.h": "common", "win2cloud/sidecar.h": "common", "win2cloud/udf.h": "common",
     "win2cloud/password.h": "common",
     "win2cloud/media.h": "inject/media", "win2cloud/build.h": "inject/build",
     "win2cloud/verify.h": "inject/verify", "win2cloud/drivers.h": "inject/drivers",
