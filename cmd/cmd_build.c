@@ -19,7 +19,8 @@ static const char help[] =
 	"as recorded (8 sectors for etfsboot.com), UEFI (0xEF) entries with sector count 1;\n"
 	"the boot catalog is hidden; an entry whose image is no file keeps its bytes as a\n"
 	"hidden boot image.  OUT.iso appears only when complete, with OUT.iso.sha256\n"
-	"(sha256sum format) computed while writing.  What had to change (a Joliet volume id\n"
+	"(sha256sum format) computed while writing; the two are committed together (on any\n"
+	"failure the previous OUT.iso and OUT.iso.sha256 stay as they were).  What had to change (a Joliet volume id\n"
 	"cut to 16 characters, a split WIM, an unusual boot entry) is reported.\n"
 	"\n"
 	"  -o, --output OUT.iso     the image to write (never the source or a file it reads)\n"
@@ -46,7 +47,9 @@ static w2c_code apply_edit(w2c_media *m, int kind, const char *arg, w2c_error *e
 	if (!eq || eq == arg || !eq[1])
 		return w2c_set_error(err, W2C_ERR_USAGE, "--add '%s': expected ISO_PATH=LOCAL_FILE", arg);
 	char *path = strndup(arg, (size_t)(eq - arg));
-	w2c_code rc = w2c_tree_put_local(root, path, eq + 1, err);
+	w2c_code rc = w2c_build_check_add(root, path, eq + 1, err);
+	if (!rc)
+		rc = w2c_tree_put_local(root, path, eq + 1, err);
 	free(path);
 	return rc;
 }
@@ -118,7 +121,7 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 		free(edits);
 		return cli_usage_error(cli, "build", "expects SRC (an ISO or an unpacked directory) and -o OUT.iso");
 	}
-	if (w2c_media_open(argv[optind], &mo, &m, &err)) {
+	if (w2c_build_check_output(out, &bo, &err) || w2c_media_open(argv[optind], &mo, &m, &err)) {
 		free(edits);
 		return cli_fail(cli, &err);
 	}

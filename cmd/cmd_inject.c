@@ -59,6 +59,8 @@ static const char help[] =
 	"\n"
 	"Nothing is written when a source does not parse, an edition lacks a boot-critical\n"
 	"driver (viostor, vioscsi) or the answer file has lint errors on the new medium.\n"
+	"OUT.iso, OUT.iso.sha256 and OUT.iso.drivers.json appear together or not at all; an\n"
+	"OUT.iso whose answer file holds a password is written mode 0600.\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
 	"driver or the answer file has lint errors, 4 unreadable ISO, driver source or answer\n"
@@ -75,6 +77,7 @@ typedef struct inject_job {
 	size_t n_sel;
 	char *manifest;
 	bool media, image, boot;
+	bool secret_inside; /* the answer file on the medium holds the password */
 	w2c_service *svc;
 } inject_job;
 
@@ -175,6 +178,8 @@ static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
 	if (!rc)
 		rc = w2c_unattend_put(w2c_media_root(j->m), xml, len, &replaced, err);
 	if (!rc)
+		j->secret_inside = w2c_unattend_has_password(xml, len);
+	if (!rc)
 		rc = lint_on_media(j, eds, n, xml, len, err);
 	if (!rc && replaced)
 		cli_notice(cli, "%s: its autounattend.xml is replaced by the %s answer file", j->iso,
@@ -195,7 +200,11 @@ static int run(w2c_cli *cli, inject_job *j)
 	w2c_build_result res;
 	w2c_error err;
 
-	if (drv_load_catalog(&j->a, cli, &j->cat, &err) || w2c_media_open(j->iso, &mo, &j->m, &err))
+	const w2c_build_sidecar side = { ".drivers.json", NULL, 0 };
+	bo.sidecars = &side;
+	bo.n_sidecars = 1;
+	if (w2c_build_check_output(j->out, &bo, &err) || drv_load_catalog(&j->a, cli, &j->cat, &err) ||
+	    w2c_media_open(j->iso, &mo, &j->m, &err))
 		return cli_fail(cli, &err);
 	const w2c_edition **eds = drv_pick_editions(j->m, &j->a, &err);
 	w2c_code rc = eds ? drv_select_all(j->cat, eds, &j->a, &j->sel, &j->n_sel, &err) : err.code;
@@ -221,15 +230,17 @@ static int run(w2c_cli *cli, inject_job *j)
 	free(images);
 	if (!rc && j->unattend)
 		rc = put_answer_file(cli, j, &err);
+	/* the manifest beside the image is committed with it (and OUT.iso.sha256) */
+	const w2c_build_sidecar manifest = { ".drivers.json", j->manifest,
+					     j->manifest ? strlen(j->manifest) : 0 };
+	bo.sidecars = &manifest;
+	bo.private_image = j->secret_inside;
+	if (!rc && j->secret_inside)
+		cli_notice(cli, "%s holds the Administrator password in its answer file: written "
+			   "mode 0600 (owner only)", j->out);
 	if (!rc)
 		rc = w2c_build_iso(j->m, j->out, &bo, &res, &err);
 	cli_progress_end(cli);
-	if (!rc) {
-		char *side = w2c_asprintf("%s.drivers.json", j->out);
-		rc = side ? w2c_write_file_atomic(side, j->manifest, strlen(j->manifest), 0644, &err)
-			  : w2c_set_error(&err, W2C_ERR_NOMEM, "out of memory");
-		free(side);
-	}
 	if (rc)
 		return cli_fail(cli, &err);
 	print_result(cli, j, &res);
