@@ -1,6 +1,7 @@
 /* win2cloud check: the cloud's constraints, verified before upload. */
 #include "cli.h"
 #include "win2cloud/check.h"
+#include "win2cloud/password.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -123,18 +124,7 @@ static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_chec
 
 static w2c_code read_password(const char *path, char **pw, w2c_error *err)
 {
-	struct stat st;
-	size_t len;
-	if (stat(path, &st) < 0)
-		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read the password file", path);
-	if (st.st_mode & 077)
-		return w2c_set_error(err, W2C_ERR_USAGE,
-				     "%s: password file has mode %04o, expected 0600 (chmod 600 %s)",
-				     path, (unsigned)(st.st_mode & 07777), path);
-	w2c_code rc = w2c_read_file(path, 4096, pw, &len, err);
-	if (!rc)
-		(*pw)[strcspn(*pw, "\r\n")] = 0; /* one line; the newline is not part of it */
-	return rc;
+	return w2c_secret_file_read(path, "password", pw, err);
 }
 
 static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
@@ -254,6 +244,7 @@ int cmd_check(int argc, char **argv, w2c_cli *cli)
 		return cli_fail(cli, &err);
 	a.o.profile = p;
 	a.o.log = &cli->log;
+	a.o.progress = &cli->progress; /* a SIGINT stops the appliance (exit 6) */
 	if (a.list) {
 		rc = list_rules(cli, p);
 	} else if (optind == argc && !a.o.min_disk && !a.o.os_version && !a.o.bucket && !a.pwfile) {

@@ -1,6 +1,7 @@
 /* Answer-file options shared by `unattend new|merge` and `inject --unattend`. */
 #include "uxcli.h"
 #include "common/util.h"
+#include "win2cloud/password.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -8,23 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Read the first line of a secret file, refusing one others can read. */
 static w2c_code read_secret_file(const char *path, const char *what, char **out, w2c_error *err)
 {
-	struct stat st;
-	size_t len;
-	w2c_code rc;
-
-	if (stat(path, &st) < 0)
-		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read %s file", path, what);
-	if (st.st_mode & 077)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s file is readable by others (mode %03o); expected 0600 "
-				     "(chmod 600 '%s')", path, what, (unsigned)(st.st_mode & 0777), path);
-	if ((rc = w2c_read_file(path, 4096, out, &len, err)))
-		return rc;
-	(*out)[strcspn(*out, "\r\n")] = 0;
-	return W2C_OK;
+	return w2c_secret_file_read(path, what, out, err);
 }
 
 w2c_code ux_load_secrets(ux_args *a, w2c_error *err)

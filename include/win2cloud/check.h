@@ -155,6 +155,10 @@ typedef struct w2c_check_options {
 	const char *credentials_file; /**< NULL = default path */
 	const char *ca_bundle;       /**< PEM CA file for TLS; NULL = system store */
 	const w2c_logger *log;
+	/** Asked every 200 ms while the libguestfs appliance runs (stage
+	 * "appliance", seconds since its start against the launch timeout);
+	 * nonzero stops it at once: W2C_ERR_INTERRUPTED. */
+	const w2c_progress *progress;
 } w2c_check_options;
 
 /** Fast checks of one disk image (headers only); fills @info when not NULL. */
