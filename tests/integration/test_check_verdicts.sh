@@ -47,7 +47,12 @@ qemu-img create -q -f vmdk d60.vmdk 60G # monolithicSparse: one file, no finding
 "$W2C" --json check --no-deep d60.vmdk > out.json 2>&1 && ! grep -q disk.self_contained out.json &&
 	ok "monolithicSparse VMDK has no extent finding" || bad "monolithicSparse VMDK: $(cat out.json)"
 
-qemu-img create -q -f luks --object secret,id=s,data=w2c-test -o key-secret=s,iter-time=10 raw.luks 60G
+# qemu-img gives up ("Unable to get accurate CPU usage") on a busy box now and then: retry
+for try in 1 2 3 4 5; do
+	qemu-img create -q -f luks --object secret,id=s,data=w2c-test -o key-secret=s,iter-time=10 raw.luks 60G 2>/dev/null && break
+	rm -f raw.luks
+done
+[ -s raw.luks ] || { echo "FAIL: qemu-img could not create raw.luks in 5 tries"; exit 1; }
 expect 3 disk.encrypted fail "encrypted (luks1)" -- raw.luks
 
 qemu-img create -q -f raw r200.raw 200G
