@@ -42,11 +42,22 @@ for t in "${targets[@]}"; do
 	if ls "$logdir"/crash-* >/dev/null 2>&1; then
 		echo "$t: CRASH: $(ls "$logdir"/crash-*)"; exit 1
 	fi
-	# keep only what adds coverage to the committed seeds; the third-party
-	# files stay in the corpus (run_fuzz.sh reads them from there)
+	# keep only what adds coverage: the named seeds stay, the grown corpus is
+	# minimised with -merge=1 (at most 8 KiB per input considered) into
+	# sha1-named files; the third-party files stay in the corpus (run_fuzz.sh
+	# reads them from there)
 	rm -f "$work"/corpus_*
+	min=$(mktemp -d)
 	before=$(ls "$seeds" | wc -l)
-	"$bin" -merge=1 -max_len=65536 "$seeds" "$work" >"$logdir/merge.log" 2>&1
+	ASAN_OPTIONS=detect_leaks=0 "$bin" -merge=1 -max_len=8192 "$min" "$seeds" "$work" >"$logdir/merge.log" 2>&1
+	find "$seeds" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+	for f in "$min"/*; do
+		[ -e "$f" ] || continue
+		dup=no
+		for g in "$seeds"/*; do cmp -s "$f" "$g" && dup=yes && break; done
+		[ $dup = yes ] || cp "$f" "$seeds/"
+	done
 	echo "$t: seeds $before -> $(ls "$seeds" | wc -l) ($(du -sh "$seeds" | cut -f1))"
+	rm -rf "$min"
 	rm -rf "$work"
 done
