@@ -140,3 +140,11 @@ void w2c_appliance_watch_stop(w2c_appliance_watch *w)
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 }
+
+void w2c_appliance_watch_state(w2c_appliance_watch *w, bool *timed_out, bool *interrupted)
+{
+	pthread_mutex_lock(&w->mu);
+	*timed_out = w->timed_out;
+	*interrupted = w->interrupted;
+	pthread_mutex_unlock(&w->mu);
+}

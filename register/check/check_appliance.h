@@ -29,5 +29,7 @@ typedef struct w2c_appliance_watch {
 bool w2c_appliance_watch_start(w2c_appliance_watch *w, const w2c_progress *progress, double timeout);
 void w2c_appliance_watch_launched(w2c_appliance_watch *w);
 void w2c_appliance_watch_stop(w2c_appliance_watch *w);
+/* The watch's findings so far, read under its lock (it runs in another thread). */
+void w2c_appliance_watch_state(w2c_appliance_watch *w, bool *timed_out, bool *interrupted);
 
 #endif

@@ -253,12 +253,15 @@ static int launch(struct disk_ctx *c, const char *const *paths, const w2c_disk_i
 			return -1;
 		}
 		int r = guestfs_launch(c->g);
-		if (r == 0 && !w->interrupted) {
+		bool timed_out, stopped;
+		w2c_appliance_watch_state(w, &timed_out, &stopped);
+		if (r == 0 && !stopped && !timed_out) {
 			w2c_appliance_watch_launched(w);
 			return 1; /* the watch keeps running through the inspection */
 		}
-		bool timed_out = w->timed_out, stopped = w->interrupted;
 		w2c_appliance_watch_stop(w);
+		timed_out = w->timed_out; /* the thread has ended: plain reads */
+		stopped = w->interrupted;
 		snprintf(why, cap, "%s", timed_out ? "" : guestfs_last_error(c->g) ?
 			 guestfs_last_error(c->g) : "launch failed");
 		if (timed_out)
@@ -306,8 +309,8 @@ w2c_code w2c_check_disks_deep(const char *const *paths, const w2c_disk_info *inf
 	} else if (st > 0) {
 		inspect_all(&c, paths, idx, added);
 		guestfs_shutdown(c.g);
-		bool stopped = w.interrupted;
 		w2c_appliance_watch_stop(&w);
+		bool stopped = w.interrupted; /* the thread has ended: no race */
 		if (stopped)
 			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "deep check interrupted: the "
 					   "libguestfs appliance was stopped");
