@@ -1,11 +1,11 @@
 /* Output, progress and signal helpers for the subcommands. */
 #include "cli.h"
-#include "common/util.h"
 
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Set by the signal handler, read by worker threads (progress callbacks): a lock-free atomic
@@ -84,6 +84,13 @@ void cli_notice(w2c_cli *cli, const char *fmt, ...)
 	} else {
 		fprintf(stderr, "win2cloud: %s\n", msg);
 	}
+}
+
+double cli_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 const char *cli_human_bytes(unsigned long long n, char buf[32])

@@ -39,6 +39,8 @@ void cli_notice(w2c_cli *cli, const char *fmt, ...) __attribute__((format(printf
 void cli_progress_end(w2c_cli *cli);
 /* True once SIGINT/SIGTERM arrived; the progress callback turns it into a stop request. */
 bool cli_interrupted(void);
+/* Monotonic seconds, for progress rates. */
+double cli_now(void);
 /* Human size, e.g. "4.2 GiB". */
 const char *cli_human_bytes(unsigned long long n, char buf[32]);
 /* Standard "--help" handling: print @text to stdout. */

@@ -38,20 +38,30 @@ static const char help[] =
 	"Exit status: 0 ok, 1 write failure or no space, 2 usage, 4 unreadable source,\n"
 	"6 interrupted (nothing was left behind; re-run).\n";
 
-static w2c_code apply_edit(w2c_media *m, int kind, const char *arg, w2c_error *err)
+/* --add ISO_PATH=LOCAL_FILE or --remove ISO_PATH as a tree edit; @path_buf keeps the path. */
+static w2c_code parse_edit(int kind, const char *arg, w2c_tree_edit *e, char **path_buf, w2c_error *err)
 {
-	w2c_node *root = w2c_media_root(m);
-	if (kind == 'r')
-		return w2c_tree_remove(root, arg, err);
+	e->remove = kind == 'r';
+	if (e->remove) {
+		e->path = arg;
+		return W2C_OK;
+	}
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg || !eq[1])
 		return w2c_set_error(err, W2C_ERR_USAGE, "--add '%s': expected ISO_PATH=LOCAL_FILE", arg);
-	char *path = strndup(arg, (size_t)(eq - arg));
-	w2c_code rc = w2c_build_check_add(root, path, eq + 1, err);
-	if (!rc)
-		rc = w2c_tree_put_local(root, path, eq + 1, err);
-	free(path);
-	return rc;
+	if (!(*path_buf = strndup(arg, (size_t)(eq - arg))))
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	e->path = *path_buf;
+	e->local = eq + 1;
+	return W2C_OK;
+}
+
+static void free_edits(w2c_tree_edit *edits, char **paths, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(edits);
 }
 
 static void print_result(w2c_cli *cli, const char *out, const w2c_build_result *res)
@@ -88,11 +98,10 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 		{ 0 },
 	};
 	w2c_build_options bo = { .progress = &cli->progress, .log = &cli->log };
-	w2c_media_options mo = { .log = &cli->log, .skip_wims = true };
 	const char *out = NULL;
-	struct { int kind; const char *arg; } *edits = calloc((size_t)argc, sizeof *edits);
+	w2c_tree_edit *edits = calloc((size_t)argc, sizeof *edits);
+	char **paths = calloc((size_t)argc, sizeof *paths);
 	int n_edits = 0, c;
-	w2c_media *m;
 	w2c_build_result res;
 	w2c_error err;
 
@@ -100,40 +109,36 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 		if (cli_common_option(cli, c))
 			continue;
 		switch (c) {
-		case 'h': free(edits); return cli_help(help);
+		case 'h': free_edits(edits, paths, n_edits); return cli_help(help);
 		case 'o': out = optarg; break;
-		case 'a': case 'r': edits[n_edits].kind = c; edits[n_edits++].arg = optarg; break;
+		case 'a': case 'r':
+			if (parse_edit(c, optarg, &edits[n_edits], &paths[n_edits], &err)) {
+				free_edits(edits, paths, n_edits + 1);
+				return cli_fail(cli, &err);
+			}
+			n_edits++;
+			break;
 		case 'V': bo.volume_id = optarg; break;
 		case 'u':
 			if (!strcmp(optarg, "prompt")) bo.uefi_image = W2C_UEFI_PROMPT;
 			else if (!strcmp(optarg, "noprompt")) bo.uefi_image = W2C_UEFI_NOPROMPT;
-			else { free(edits); return cli_usage_error(cli, "build", "--uefi-image: '%s' is not prompt or noprompt", optarg); }
+			else { free_edits(edits, paths, n_edits); return cli_usage_error(cli, "build", "--uefi-image: '%s' is not prompt or noprompt", optarg); }
 			break;
 		case 'L':
 			if (!strcmp(optarg, "split")) bo.large_files = W2C_LARGE_SPLIT;
 			else if (!strcmp(optarg, "multi-extent")) bo.large_files = W2C_LARGE_MULTI_EXTENT;
-			else { free(edits); return cli_usage_error(cli, "build", "--large-files: '%s' is not split or multi-extent", optarg); }
+			else { free_edits(edits, paths, n_edits); return cli_usage_error(cli, "build", "--large-files: '%s' is not split or multi-extent", optarg); }
 			break;
-		default: free(edits); return cli_usage_error(cli, "build", "unknown option");
+		default: free_edits(edits, paths, n_edits); return cli_usage_error(cli, "build", "unknown option");
 		}
 	}
 	if (optind + 1 != argc || !out) {
-		free(edits);
+		free_edits(edits, paths, n_edits);
 		return cli_usage_error(cli, "build", "expects SRC (an ISO or an unpacked directory) and -o OUT.iso");
 	}
-	if (w2c_build_check_output(out, &bo, &err) || w2c_media_open(argv[optind], &mo, &m, &err)) {
-		free(edits);
-		return cli_fail(cli, &err);
-	}
-	w2c_code rc = W2C_OK;
-	for (int i = 0; i < n_edits && !rc; i++) {
-		rc = apply_edit(m, edits[i].kind, edits[i].arg, &err);
-	}
-	free(edits);
-	if (!rc)
-		rc = w2c_build_iso(m, out, &bo, &res, &err);
+	w2c_code rc = w2c_build(argv[optind], out, edits, (size_t)n_edits, &bo, &res, &err);
 	cli_progress_end(cli);
-	w2c_media_free(m);
+	free_edits(edits, paths, n_edits);
 	if (rc)
 		return cli_fail(cli, &err);
 	print_result(cli, out, &res);

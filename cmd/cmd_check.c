@@ -1,12 +1,9 @@
 /* win2cloud check: the cloud's constraints, verified before upload. */
 #include "cli.h"
 #include "win2cloud/check.h"
-#include "win2cloud/password.h"
-#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char help[] =
 	"usage: win2cloud check [FILE...] [--profile otc|huaweicloud|openstack] [--limits FILE]\n"
@@ -124,11 +121,6 @@ static void print_report(w2c_cli *cli, const w2c_check_report *r, const w2c_chec
 	       w2c_check_profile_name(p), e, w, i, ok, sk);
 }
 
-static w2c_code read_password(const char *path, char **pw, w2c_error *err)
-{
-	return w2c_secret_file_read(path, "password", pw, err);
-}
-
 static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
 {
 	static const struct option opts[] = {
@@ -194,40 +186,16 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, struct check_args *a)
 static int run(w2c_cli *cli, struct check_args *a, char **files, int nfiles, w2c_check_report *r,
 	       json_t *images)
 {
+	w2c_check_disks d;
 	w2c_error err;
-	uint64_t vmax = 0;
-	const char **disks = calloc((size_t)nfiles + 1, sizeof *disks);
-	w2c_disk_info *infos = calloc((size_t)nfiles + 1, sizeof *infos);
-	size_t nd = 0;
 	int rc = 0;
 
-	for (int i = 0; i < nfiles && !rc; i++) {
-		if (w2c_file_is_iso(files[i])) {
-			if (w2c_check_iso(files[i], &a->o, r, &err))
-				rc = cli_fail(cli, &err);
-		} else if (w2c_check_disk(files[i], &a->o, r, &infos[nd], &err)) {
-			rc = cli_fail(cli, &err);
-		} else {
-			vmax = infos[nd].virtual_size > vmax ? infos[nd].virtual_size : vmax;
-			json_array_append_new(images, image_json(files[i], &infos[nd]));
-			disks[nd++] = files[i];
-		}
-	}
-	if (!rc && nd && a->o.deep != W2C_DEEP_OFF &&
-	    w2c_check_disks_deep(disks, infos, nd, &a->o, r, &err))
+	if (w2c_check_files((const char *const *)files, (size_t)nfiles, a->pwfile, a->user, &a->o, r, &d,
+			    &err))
 		rc = cli_fail(cli, &err);
-	if (!rc && w2c_check_params(&a->o, vmax, r, &err))
-		rc = cli_fail(cli, &err);
-	if (!rc && a->pwfile) {
-		char *pw = NULL;
-		if (read_password(a->pwfile, &pw, &err) || w2c_check_password(pw, a->user, r, &err))
-			rc = cli_fail(cli, &err);
-		if (pw)
-			explicit_bzero(pw, strlen(pw));
-		free(pw);
-	}
-	free(disks);
-	free(infos);
+	for (size_t i = 0; !rc && i < d.n; i++)
+		json_array_append_new(images, image_json(d.paths[i], &d.infos[i]));
+	w2c_check_disks_free(&d);
 	return rc;
 }
 

@@ -102,38 +102,26 @@ static int list_packages(w2c_cli *cli, const w2c_driver_catalog *c)
 /* The coverage table of --for ISO. */
 static int coverage(w2c_cli *cli, const drv_args *a, const w2c_driver_catalog *c)
 {
-	w2c_media_options mo = { .log = &cli->log };
-	w2c_edition_selection *sel = NULL;
-	size_t n = 0;
-	w2c_media *m;
+	w2c_driver_coverage cov;
 	w2c_error err;
-	int status = 0;
 
-	if (w2c_media_open(a->for_iso, &mo, &m, &err))
+	if (w2c_driver_coverage_of(c, a->for_iso, a->editions, a->n_editions, a->wanted, &cli->log, &cov,
+				   &err))
 		return cli_fail(cli, &err);
-	const w2c_edition **eds = drv_pick_editions(m, a, &err);
-	if (!eds || drv_select_all(c, eds, a, &sel, &n, &err)) {
-		status = cli_fail(cli, &err);
-	} else {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < n; i++) {
-			if (cli->json)
-				json_array_append_new(arr, drv_coverage_json(&sel[i]));
-			else
-				drv_print_coverage(&sel[i]);
-		}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < cov.n; i++) {
 		if (cli->json)
-			cli_print_json(json_pack("{s:s,s:o}", "iso", a->for_iso, "coverage", arr));
+			json_array_append_new(arr, drv_coverage_json(&cov.sel[i]));
 		else
-			json_decref(arr);
-		if (drv_report_missing(sel, n))
-			status = w2c_exit_status(W2C_ERR_VIOLATIONS);
+			drv_print_coverage(&cov.sel[i]);
 	}
-	for (size_t i = 0; i < n; i++)
-		w2c_edition_selection_clear(&sel[i]);
-	free(sel);
-	free(eds);
-	w2c_media_free(m);
+	if (cli->json)
+		cli_print_json(json_pack("{s:s,s:o}", "iso", a->for_iso, "coverage", arr));
+	else
+		json_decref(arr);
+	drv_print_missing(cov.sel, cov.n);
+	int status = cov.missing ? w2c_exit_status(W2C_ERR_VIOLATIONS) : 0;
+	w2c_driver_coverage_free(&cov);
 	return status;
 }
 
@@ -164,7 +152,7 @@ int cmd_drivers(int argc, char **argv, w2c_cli *cli)
 		drv_option(&a, DRV_OPT_SOURCE, argv[i]);
 	if (!a.n_srcs)
 		status = cli_usage_error(cli, "drivers", "expects at least one driver source");
-	else if (drv_load_catalog(&a, cli, &cat, &err))
+	else if (w2c_driver_catalog_open(a.srcs, a.n_srcs, &cli->log, &cat, &err))
 		status = cli_fail(cli, &err);
 	else
 		status = a.for_iso ? coverage(cli, &a, cat) : list_packages(cli, cat);

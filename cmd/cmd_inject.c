@@ -1,11 +1,8 @@
 /* win2cloud inject: place the right drivers per edition under $WinPEDriver$ and rebuild the ISO. */
 #include "drvcli.h"
 #include "uxcli.h"
-#include "common/util.h"
-#include "win2cloud/build.h"
-#include "win2cloud/service.h"
+#include "win2cloud/inject.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,52 +68,38 @@ typedef struct inject_job {
 	const char *iso, *out, *unattend;
 	enum w2c_large_files large_files;
 	ux_args ux;
-	w2c_driver_catalog *cat;
-	w2c_media *m;
-	w2c_edition_selection *sel;
-	size_t n_sel;
-	char *manifest;
 	bool media, image, boot;
-	bool secret_inside; /* the answer file on the medium holds the password */
-	w2c_service *svc;
 } inject_job;
 
 static void job_free(inject_job *j)
 {
-	for (size_t i = 0; i < j->n_sel; i++)
-		w2c_edition_selection_clear(&j->sel[i]);
-	free(j->sel);
-	free(j->manifest);
-	w2c_service_free(j->svc);
 	ux_free_secrets(&j->ux);
-	w2c_media_free(j->m);
-	w2c_driver_catalog_free(j->cat);
 	drv_args_free(&j->a);
 }
 
-static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *res)
+static void print_result(w2c_cli *cli, inject_job *j, const w2c_inject_result *res)
 {
 	if (cli->json) {
 		json_t *cov = json_array();
-		for (size_t i = 0; i < j->n_sel; i++)
-			json_array_append_new(cov, drv_coverage_json(&j->sel[i]));
+		for (size_t i = 0; i < res->n_selections; i++)
+			json_array_append_new(cov, drv_coverage_json(&res->selections[i]));
 		char level[32];
 		snprintf(level, sizeof level, "%s%s%s%s%s", j->media ? "media" : "",
 			 j->media && j->image ? "," : "", j->image ? "image" : "",
 			 (j->media || j->image) && j->boot ? "," : "", j->boot ? "boot" : "");
-		char *imgs = w2c_service_json(j->svc);
+		char *imgs = w2c_service_json(res->service);
 		json_t *ji = imgs ? json_loads(imgs, 0, NULL) : json_array();
 		free(imgs);
 		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:s,s:s,s:o,s:o}", "ok", 1, "output", j->out, "bytes",
-					 (json_int_t)res->bytes, "sha256", res->sha256, "manifest",
+					 (json_int_t)res->build.bytes, "sha256", res->build.sha256, "manifest",
 					 W2C_DRIVERS_MANIFEST, "level", level, "coverage", cov, "images",
 					 ji ? ji : json_array()));
 		return;
 	}
-	for (size_t i = 0; !cli->quiet && i < j->n_sel; i++)
-		drv_print_coverage(&j->sel[i]);
-	for (size_t i = 0; !cli->quiet && i < w2c_service_image_count(j->svc); i++) {
-		const w2c_service_image *im = w2c_service_image_at(j->svc, i);
+	for (size_t i = 0; !cli->quiet && i < res->n_selections; i++)
+		drv_print_coverage(&res->selections[i]);
+	for (size_t i = 0; !cli->quiet && i < w2c_service_image_count(res->service); i++) {
+		const w2c_service_image *im = w2c_service_image_at(res->service, i);
 		printf("%s image %u%s%s%s: %s via %s, %u files in \\Windows\\Drivers\\VirtIO, %u SYSTEM and "
 		       "%u SOFTWARE values set, SetupComplete.cmd %s\n", im->wim, im->index,
 		       im->name ? " (" : "", im->name ? im->name : "", im->name ? ")" : "", im->storage,
@@ -124,127 +107,40 @@ static void print_result(w2c_cli *cli, inject_job *j, const w2c_build_result *re
 		       im->system_changes, im->software_changes, im->setupcomplete);
 	}
 	if (!cli->quiet)
-		printf("wrote %s (%llu bytes)\nsha256 %s\n", j->out, (unsigned long long)res->bytes,
-		       res->sha256);
-}
-
-/* Our answer file must pass our lint on the medium it goes onto. */
-static w2c_code lint_on_media(inject_job *j, const w2c_edition **eds, size_t n, const char *xml,
-			      size_t len, w2c_error *err)
-{
-	w2c_unattend_target t = { w2c_media_root(j->m), eds, n };
-	w2c_lint_options lo = { &t, j->ux.firmware_set, j->ux.o.firmware, j->ux.cloud_set, j->ux.o.cloud };
-	w2c_lint_report r;
-	w2c_code rc = w2c_unattend_lint(xml, len, &lo, &r, err);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; !rc && i < r.n; i++)
-		if (r.items[i].severity == W2C_SEV_ERROR)
-			rc = w2c_set_error(err, W2C_ERR_VIOLATIONS,
-					   "%s: nothing written: the answer file has %zu lint error(s) on "
-					   "the new medium (win2cloud unattend lint FILE --for ISO); first: "
-					   "line %ld: [%s] %s", j->out, r.errors, r.items[i].line,
-					   r.items[i].rule, r.items[i].message);
-	w2c_lint_report_free(&r);
-	return rc;
-}
-
-/* --unattend: generate or merge, DriverPaths to what was placed, at the media root. */
-static w2c_code put_answer_file(w2c_cli *cli, inject_job *j, w2c_error *err)
-{
-	w2c_unattend_options *o = &j->ux.o;
-	const bool gen = !strcmp(j->unattend, "generate");
-	size_t n = w2c_media_edition_count(j->m), in_len = 0, len = 0;
-	const w2c_edition **eds = calloc(n + 1, sizeof *eds);
-	char *in = NULL, *xml = NULL, why[64];
-	bool replaced = false;
-	w2c_code rc = eds ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-
-	for (size_t i = 0; eds && i < n; i++)
-		eds[i] = w2c_media_edition(j->m, i);
-	o->driver_paths = true;
-	o->merge_disk = o->merge_disk || j->ux.cloud_set;
-	if (j->a.n_editions == 1 && !o->image_index && !o->image_name)
-		ux_option(&j->ux, OPT_EDITION, j->a.editions[0], why, sizeof why);
-	if (gen && !o->arch && j->n_sel && j->sel[0].edition->arch)
-		o->arch = j->sel[0].edition->arch; /* of the (first) edition the drivers are for */
-	if (!rc)
-		rc = ux_load_secrets(&j->ux, err);
-	if (!rc && gen)
-		rc = w2c_unattend_generate(o, &xml, &len, err);
-	else if (!rc && !(rc = w2c_read_file(j->unattend, 16 << 20, &in, &in_len, err)))
-		rc = w2c_unattend_merge(in, in_len, j->unattend, o, &xml, &len, err);
-	if (!rc)
-		rc = w2c_unattend_put(w2c_media_root(j->m), xml, len, &replaced, err);
-	if (!rc)
-		j->secret_inside = w2c_unattend_has_password(xml, len);
-	if (!rc)
-		rc = lint_on_media(j, eds, n, xml, len, err);
-	if (!rc && replaced)
-		cli_notice(cli, "%s: its autounattend.xml is replaced by the %s answer file", j->iso,
-			   gen ? "generated" : "merged");
-	if (xml)
-		OPENSSL_cleanse(xml, len);
-	free(xml);
-	free(in);
-	free(eds);
-	return rc;
+		printf("wrote %s (%llu bytes)\nsha256 %s\n", j->out, (unsigned long long)res->build.bytes,
+		       res->build.sha256);
 }
 
 static int run(w2c_cli *cli, inject_job *j)
 {
-	w2c_media_options mo = { .log = &cli->log };
-	w2c_build_options bo = { .progress = &cli->progress, .log = &cli->log,
-				 .large_files = j->large_files };
-	w2c_build_result res;
+	w2c_inject_options o = {
+		.drivers = j->a.srcs, .n_drivers = j->a.n_srcs, .wanted = j->a.wanted,
+		.editions = j->a.editions, .n_editions = j->a.n_editions,
+		.levels = (j->media ? W2C_INJECT_MEDIA : 0) | (j->image ? W2C_INJECT_IMAGE : 0) |
+			  (j->boot ? W2C_INJECT_BOOT : 0),
+		.large_files = j->large_files, .unattend = j->unattend, .answer = &j->ux.o,
+		.firmware_set = j->ux.firmware_set, .cloud_set = j->ux.cloud_set,
+		.progress = &cli->progress, .log = &cli->log,
+	};
+	w2c_inject_result res;
 	w2c_error err;
+	int status = 0;
 
-	const w2c_build_sidecar side = { ".drivers.json", NULL, 0 };
-	bo.sidecars = &side;
-	bo.n_sidecars = 1;
-	if (w2c_build_check_output(j->out, &bo, &err) || drv_load_catalog(&j->a, cli, &j->cat, &err) ||
-	    w2c_media_open(j->iso, &mo, &j->m, &err))
+	if (j->unattend && ux_load_secrets(&j->ux, &err))
 		return cli_fail(cli, &err);
-	const w2c_edition **eds = drv_pick_editions(j->m, &j->a, &err);
-	w2c_code rc = eds ? drv_select_all(j->cat, eds, &j->a, &j->sel, &j->n_sel, &err) : err.code;
-	free(eds);
-	if (rc)
-		return cli_fail(cli, &err);
-	if (drv_report_missing(j->sel, j->n_sel)) {
-		w2c_set_error(&err, W2C_ERR_VIOLATIONS, "%s: nothing written: an edition lacks a boot-critical driver",
-			      j->out);
-		return cli_fail(cli, &err);
-	}
-	char *images = NULL;
-	if (j->image || j->boot) {
-		w2c_service_options so = { .near = j->out, .boot_wim = j->boot, .progress = &cli->progress,
-					   .log = &cli->log };
-		rc = w2c_wim_service(j->m, j->sel, j->n_sel, &so, &j->svc, &err);
-		if (!rc && !(images = w2c_service_json(j->svc)))
-			rc = w2c_set_error(&err, W2C_ERR_NOMEM, "out of memory");
-	}
-	if (!rc)
-		rc = w2c_drivers_place_levels(j->m, w2c_media_root(j->m), j->sel, j->n_sel, j->media,
-					      images, &j->manifest, &err);
-	free(images);
-	if (!rc && j->unattend)
-		rc = put_answer_file(cli, j, &err);
-	/* the manifest beside the image is committed with it (and OUT.iso.sha256) */
-	const w2c_build_sidecar manifest = { ".drivers.json", j->manifest,
-					     j->manifest ? strlen(j->manifest) : 0 };
-	bo.sidecars = &manifest;
-	bo.private_image = j->secret_inside;
-	if (!rc && j->secret_inside)
-		cli_notice(cli, "%s holds the Administrator password in its answer file: written "
-			   "mode 0600 (owner only)", j->out);
-	if (!rc)
-		rc = w2c_build_iso(j->m, j->out, &bo, &res, &err);
+	w2c_code rc = w2c_inject(j->iso, j->out, &o, &res, &err);
 	cli_progress_end(cli);
+	if (res.answer_replaced)
+		cli_notice(cli, "%s: its autounattend.xml is replaced by the %s answer file", j->iso,
+			   strcmp(j->unattend, W2C_INJECT_UNATTEND_GENERATE) ? "merged" : "generated");
+	if (res.missing)
+		drv_print_missing(res.selections, res.n_selections);
 	if (rc)
-		return cli_fail(cli, &err);
-	print_result(cli, j, &res);
-	return 0;
+		status = cli_fail(cli, &err);
+	else
+		print_result(cli, j, &res);
+	w2c_inject_result_free(&res);
+	return status;
 }
 
 /* A comma-separated set of "media", "image", "boot". */

@@ -1,7 +1,6 @@
 /* win2cloud inspect: what a Windows ISO holds. */
 #include "cli.h"
 #include "win2cloud/media.h"
-#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,5 @@
 /* win2cloud register: make an uploaded ISO / disk image a cloud image (IMS or Glance). */
 #include "cli.h"
-#include "win2cloud/credentials.h"
 #include "win2cloud/register.h"
 
 #include <stdlib.h>
@@ -134,48 +133,14 @@ static void print_result(w2c_cli *cli, const w2c_register_spec *s, const char *c
 		printf("image '%s': IMS job %s started (use --wait to wait for it)\n", s->name, r->job_id);
 }
 
-/* Credentials: clouds.yaml / OS_*; AK/SK from the environment or the credentials file. */
-static int load_auth(w2c_cli *cli, enum w2c_cloud_kind kind, const char *os_cloud, const char *auth,
-		     bool dry, w2c_cloud_config *cfg, w2c_credentials *cred, bool *aksk)
-{
-	w2c_error err;
-	w2c_code rc = w2c_cloud_config_load(cfg, os_cloud, &err);
-
-	*aksk = auth && !strcmp(auth, "aksk");
-	if (rc && !(rc == W2C_ERR_NOT_FOUND && (*aksk || dry) && !os_cloud))
-		return cli_fail(cli, &err);
-	if (rc) { /* AK/SK without any OS_AUTH_URL: take project and region from the environment */
-		memset(cfg, 0, sizeof *cfg);
-		cfg->project_id = getenv("OS_PROJECT_ID") ? strdup(getenv("OS_PROJECT_ID")) : NULL;
-		cfg->region_name = getenv("OS_REGION_NAME") ? strdup(getenv("OS_REGION_NAME")) : NULL;
-	}
-	if (!auth && kind != W2C_CLOUD_OPENSTACK && !cfg->password)
-		*aksk = true;
-	if (*aksk && cfg->access_key && cfg->secret_key) {
-		cred->access_key = strdup(cfg->access_key);
-		cred->secret_key = strdup(cfg->secret_key);
-	} else if (*aksk && !dry && (rc = w2c_credentials_load(NULL, getenv("W2C_PROFILE"), cred, &err))) {
-		w2c_cloud_config_free(cfg);
-		return cli_fail(cli, &err);
-	}
-	if (*aksk && cfg->password) { /* never send a password we were told not to use */
-		explicit_bzero(cfg->password, strlen(cfg->password));
-		free(cfg->password);
-		cfg->password = NULL;
-	}
-	return 0;
-}
-
 int cmd_register(int argc, char **argv, w2c_cli *cli)
 {
 	w2c_register_spec s = { 0 };
 	w2c_register_target t = { 0 };
 	w2c_register_result res;
-	w2c_cloud_config cfg = { 0 };
-	w2c_credentials cred = { 0 };
 	const char *cloud = NULL, *os_cloud = NULL, *auth = NULL, *tags[16] = { 0 };
 	struct plan_out plan = { cli, NULL };
-	bool dry = false, aksk = false;
+	bool dry = false;
 	size_t ntags = 0;
 	w2c_error err;
 	int c, st;
@@ -254,11 +219,6 @@ int cmd_register(int argc, char **argv, w2c_cli *cli)
 	if (auth && !strcmp(auth, "aksk") && t.kind == W2C_CLOUD_OPENSTACK)
 		return cli_usage_error(cli, "register", "--auth aksk is for IMS (otc, huaweicloud)");
 	s.tags = tags;
-	if ((st = load_auth(cli, t.kind, os_cloud, auth, dry, &cfg, &cred, &aksk)))
-		return st;
-	t.cfg = &cfg;
-	t.access_key = aksk ? cred.access_key : NULL;
-	t.secret_key = aksk ? cred.secret_key : NULL;
 	t.log = &cli->log;
 	t.progress = &cli->progress;
 	if (dry) {
@@ -266,7 +226,9 @@ int cmd_register(int argc, char **argv, w2c_cli *cli)
 		t.plan_user = &plan;
 		plan.list = json_array();
 	}
-	w2c_code rc = w2c_register_image(&t, &s, &res, &err);
+	enum w2c_register_auth how = !auth ? W2C_REGISTER_AUTH_AUTO : !strcmp(auth, "aksk") ?
+				     W2C_REGISTER_AUTH_AKSK : W2C_REGISTER_AUTH_PASSWORD;
+	w2c_code rc = w2c_register(&t, os_cloud, how, &s, &res, &err);
 	cli_progress_end(cli);
 	if (rc) {
 		json_decref(plan.list);
@@ -281,7 +243,5 @@ int cmd_register(int argc, char **argv, w2c_cli *cli)
 		print_result(cli, &s, cloud, &res);
 		st = 0;
 	}
-	w2c_cloud_config_free(&cfg);
-	w2c_credentials_free(&cred);
 	return st;
 }

@@ -1,7 +1,6 @@
 /* win2cloud run: the stages of a pipeline file, each as a child win2cloud, resumable. */
 #include "cli.h"
 #include "win2cloud/pipeline.h"
-#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +19,9 @@ static const char help[] =
 	"usage: win2cloud run PIPELINE.yaml [--dry-run] [--force] [--json]\n"
 	"\n"
 	"Run the stages of a pipeline file in order: inspect, build, inject, verify, check,\n"
-	"upload and register, each as 'win2cloud VERB --key=value... -- ARGS' with the\n"
-	"stage's keys as its long options.  build/inject write ${workdir}/<source>-<verb>.iso (or 'output:') and the\n"
+	"upload and register, each as 'win2cloud VERB' with the stage's keys as its long\n"
+	"options (each as one KEY=VALUE word, then the positional arguments after a lone\n"
+	"'--').  build/inject write ${workdir}/<source>-<verb>.iso (or 'output:') and the\n"
 	"stages after them work on it; upload's 'to:' URL is what register registers.\n"
 	"A state file in the work directory records each finished stage with the size and\n"
 	"time of every file it read or wrote: a re-run skips the stages that are unchanged\n"
@@ -305,7 +305,7 @@ static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *s
 /* Stages run in the pipeline file's directory, so its relative paths mean what they say. */
 static int enter_pipeline_dir(struct run *r, const char *file)
 {
-	char *copy = w2c_strdup(file);
+	char *copy = strdup(file);
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1);
 	int rc = 0;
 	if (n <= 0) {
@@ -323,34 +323,12 @@ static int enter_pipeline_dir(struct run *r, const char *file)
 	return rc;
 }
 
-/* Outputs and ${workdir} as absolute paths: file:// URLs need them, and logs are unambiguous.
- * The directory is made here (not in a dry run) so that "../" parts can be resolved. */
+/* Outputs and ${workdir} as absolute paths, the directory made unless in a dry run. */
 static int absolute_workdir(struct run *r, w2c_pipeline *p)
 {
-	char cwd[PATH_MAX], real[PATH_MAX], *abs;
 	w2c_error err;
-	if (p->workdir[0] == '/')
-		abs = w2c_strdup(p->workdir);
-	else if (getcwd(cwd, sizeof cwd))
-		abs = w2c_asprintf("%s/%s", cwd, p->workdir);
-	else
-		abs = NULL;
-	if (!abs) {
-		fprintf(stderr, "win2cloud: error: run: cannot resolve workdir '%s': %s\n", p->workdir,
-			strerror(errno));
-		return 1;
-	}
-	free(p->workdir);
-	p->workdir = abs;
-	if (!r->dry_run && w2c_mkdirs(p->workdir, &err))
+	if (w2c_pipeline_workdir_resolve(p, !r->dry_run, &err))
 		return run_fail(r, &err);
-	if (realpath(p->workdir, real)) {
-		char *canon = w2c_strdup(real);
-		if (canon) {
-			free(p->workdir);
-			p->workdir = canon;
-		}
-	}
 	return 0;
 }
 

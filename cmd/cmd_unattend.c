@@ -1,10 +1,7 @@
 /* win2cloud unattend new|merge|lint: answer files for unattended Setup. */
 #include "uxcli.h"
-#include "common/util.h"
-#include "win2cloud/media.h"
 #include "win2cloud/unattend.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,7 +89,7 @@ static int write_result(w2c_cli *cli, const char *out, const char *xml, size_t l
 		return fflush(stdout) ? 1 : 0;
 	}
 	/* It may hold a password: owner-only. */
-	if (!to_stdout && w2c_write_file_atomic(out, xml, len, 0600, &err))
+	if (!to_stdout && w2c_unattend_write(out, xml, len, &err))
 		return cli_fail(cli, &err);
 	if (cli->json) { /* one document on stdout; the answer file in it when not written */
 		json_t *doc = json_pack("{s:b,s:s,s:I}", "ok", 1, "output", to_stdout ? "-" : out,
@@ -108,25 +105,6 @@ static int write_result(w2c_cli *cli, const char *out, const char *xml, size_t l
 	return 0;
 }
 
-/* Our own output must pass our own lint. */
-static w2c_code self_check(const ux_args *a, const char *xml, size_t len, w2c_error *err)
-{
-	w2c_lint_options lo = { 0 };
-	w2c_lint_report r;
-	w2c_code rc;
-
-	lo.firmware_set = true;
-	lo.firmware = a->o.firmware;
-	if ((rc = w2c_unattend_lint(xml, len, &lo, &r, err)))
-		return rc;
-	for (size_t i = 0; i < r.n && !rc; i++)
-		if (r.items[i].severity == W2C_SEV_ERROR)
-			rc = w2c_set_error(err, W2C_ERR_INTERNAL, "generated answer file fails lint: %s: %s",
-					   r.items[i].rule, r.items[i].message);
-	w2c_lint_report_free(&r);
-	return rc;
-}
-
 static int run_new(int argc, char **argv, w2c_cli *cli)
 {
 	ux_args a = { 0 };
@@ -139,8 +117,7 @@ static int run_new(int argc, char **argv, w2c_cli *cli)
 		return st;
 	if (optind < argc)
 		return cli_usage_error(cli, "unattend new", "takes no file argument (use -o FILE)");
-	if (ux_load_secrets(&a, &err) || w2c_unattend_generate(&a.o, &xml, &len, &err) ||
-	    self_check(&a, xml, len, &err)) {
+	if (ux_load_secrets(&a, &err) || w2c_unattend_new(&a.o, &xml, &len, &err)) {
 		ux_free_secrets(&a);
 		free(xml);
 		return cli_fail(cli, &err);
@@ -150,7 +127,7 @@ static int run_new(int argc, char **argv, w2c_cli *cli)
 	if (!a.o.admin_password)
 		cli_notice(cli, "no Administrator password given: Setup asks for one");
 	st = write_result(cli, a.output, xml, len);
-	OPENSSL_cleanse(xml, len);
+	explicit_bzero(xml, len);
 	free(xml);
 	ux_free_secrets(&a);
 	return st;
@@ -166,8 +143,8 @@ static int run_merge(int argc, char **argv, w2c_cli *cli)
 {
 	ux_args a = { 0 };
 	w2c_error err;
-	char *in = NULL, *xml = NULL;
-	size_t in_len = 0, len = 0;
+	char *xml = NULL;
+	size_t len = 0;
 	int st = parse_args(argc, argv, cli, "unattend merge", &a);
 
 	if (st >= 0)
@@ -180,16 +157,13 @@ static int run_merge(int argc, char **argv, w2c_cli *cli)
 		return cli_usage_error(cli, "unattend merge", "would overwrite its input %s; write "
 				       "to another file", argv[optind]);
 	a.o.merge_disk = a.o.merge_disk || a.cloud_set;
-	if (ux_load_secrets(&a, &err) || w2c_read_file(argv[optind], 16 << 20, &in, &in_len, &err) ||
-	    w2c_unattend_merge(in, in_len, argv[optind], &a.o, &xml, &len, &err)) {
+	if (ux_load_secrets(&a, &err) || w2c_unattend_merge_file(argv[optind], &a.o, &xml, &len, &err)) {
 		ux_free_secrets(&a);
-		free(in);
 		return cli_fail(cli, &err);
 	}
 	st = write_result(cli, a.output, xml, len);
-	OPENSSL_cleanse(xml, len);
+	explicit_bzero(xml, len);
 	free(xml);
-	free(in);
 	ux_free_secrets(&a);
 	return st;
 }
@@ -219,37 +193,12 @@ static void print_report(w2c_cli *cli, const char *file, const w2c_lint_report *
 	printf("%s: %zu error(s), %zu warning(s)\n", file, r->errors, r->warnings);
 }
 
-static w2c_code open_target(const char *iso, w2c_media **m, w2c_unattend_target *t,
-			    const w2c_edition ***eds, w2c_error *err)
-{
-	w2c_code rc = w2c_media_open(iso, NULL, m, err);
-	size_t n;
-
-	if (rc)
-		return rc;
-	n = w2c_media_edition_count(*m);
-	*eds = calloc(n ? n : 1, sizeof **eds);
-	if (!*eds)
-		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		(*eds)[i] = w2c_media_edition(*m, i);
-	t->root = w2c_media_root(*m);
-	t->editions = *eds;
-	t->n_editions = n;
-	return W2C_OK;
-}
-
 static int run_lint(int argc, char **argv, w2c_cli *cli)
 {
 	ux_args a = { 0 };
 	w2c_lint_options lo = { 0 };
-	w2c_unattend_target t = { 0 };
 	w2c_lint_report r;
-	w2c_media *m = NULL;
-	const w2c_edition **eds = NULL;
 	w2c_error err;
-	char *data = NULL;
-	size_t len = 0;
 	int st = parse_args(argc, argv, cli, "unattend lint", &a);
 
 	if (st >= 0)
@@ -260,27 +209,11 @@ static int run_lint(int argc, char **argv, w2c_cli *cli)
 	lo.firmware = a.o.firmware;
 	lo.cloud_set = a.cloud_set;
 	lo.cloud = a.o.cloud;
-	if (a.for_iso) {
-		if (open_target(a.for_iso, &m, &t, &eds, &err)) {
-			w2c_media_free(m);
-			free(eds);
-			return cli_fail(cli, &err);
-		}
-		lo.target = &t;
-	}
-	if (w2c_read_file(argv[optind], 16 << 20, &data, &len, &err) ||
-	    w2c_unattend_lint(data, len, &lo, &r, &err)) {
-		free(data);
-		free(eds);
-		w2c_media_free(m);
+	if (w2c_unattend_lint_file(argv[optind], a.for_iso, &lo, &r, &err))
 		return cli_fail(cli, &err);
-	}
 	print_report(cli, argv[optind], &r);
 	st = r.errors ? w2c_exit_status(W2C_ERR_VIOLATIONS) : 0;
 	w2c_lint_report_free(&r);
-	free(data);
-	free(eds);
-	w2c_media_free(m);
 	return st;
 }
 

@@ -13,7 +13,7 @@ static const char help[] =
 	"media.json is written last: a directory without it is an incomplete unpack.\n"
 	"\n"
 	"  --force        write into a non-empty DIR (files are replaced)\n"
-	"  --namespace    read this tree instead of the richest one\n"
+	"  --namespace NS read the tree NS (auto|udf|joliet|iso9660) instead of the richest one\n"
 	"  --json         result as JSON on stdout, progress as JSON lines on stderr\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure or not enough space, 4 unreadable image,\n"
@@ -29,7 +29,6 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 	};
 	w2c_media_options mo = { .log = &cli->log };
 	w2c_unpack_options uo = { .progress = &cli->progress, .log = &cli->log };
-	w2c_media *m;
 	w2c_error err;
 	int c;
 
@@ -51,16 +50,11 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error(cli, "unpack", "expects ISO and DIR");
-	if (w2c_media_open(argv[optind], &mo, &m, &err))
-		return cli_fail(cli, &err);
-	w2c_code rc = w2c_media_unpack(m, argv[optind + 1], &uo, &err);
+	uint64_t nf = 0, bytes = 0;
+	w2c_code rc = w2c_unpack(argv[optind], argv[optind + 1], &mo, &uo, &nf, &bytes, &err);
 	cli_progress_end(cli);
-	if (rc) {
-		w2c_media_free(m);
+	if (rc)
 		return cli_fail(cli, &err);
-	}
-	uint64_t nf = 0, nd = 0, bytes = 0;
-	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	if (cli->json)
 		cli_print_json(json_pack("{s:b,s:s,s:s,s:I,s:I}", "ok", 1, "iso", argv[optind], "dir",
 					 argv[optind + 1], "files", (json_int_t)nf, "bytes", (json_int_t)bytes));
@@ -68,6 +62,5 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 		printf("unpacked %llu file%s (%llu byte%s) into %s\n", (unsigned long long)nf,
 		       nf == 1 ? "" : "s", (unsigned long long)bytes, bytes == 1 ? "" : "s",
 		       argv[optind + 1]);
-	w2c_media_free(m);
 	return 0;
 }

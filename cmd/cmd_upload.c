@@ -1,6 +1,5 @@
 /* win2cloud upload: a file to OBS / S3 / a directory, verified and resumable. */
 #include "cli.h"
-#include "common/util.h"
 #include "win2cloud/upload.h"
 
 #include <errno.h>
@@ -39,7 +38,8 @@ static const char help[] =
 	"  --parallel N          parts in flight (default 4; memory = part size x N)\n"
 	"  --storage-class C     default STANDARD; checked after the upload\n"
 	"  --retries N           retries per request on network errors, 5xx, 429 (default 6)\n"
-	"  --sha256-meta WHEN    first: hash the file before the upload, metadata at\n"
+	"  --sha256-meta auto|first|after\n"
+	"                        first: hash the file before the upload, metadata at\n"
 	"                        creation (two reads); after: one read, metadata by a\n"
 	"                        server-side copy onto itself (<= 5 GiB); auto (default):\n"
 	"                        first for multipart S3/OBS, one read otherwise\n"
@@ -113,7 +113,7 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 {
 	struct upbar *b = user;
 	w2c_cli *cli = b->cli;
-	double now = w2c_now();
+	double now = cli_now();
 	char d[32], t[32], r[32];
 
 	if (cli_interrupted())

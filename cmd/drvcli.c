@@ -1,4 +1,4 @@
-/* Shared option handling, catalog loading and coverage output of the driver subcommands. */
+/* Shared option handling and coverage output of the driver subcommands. */
 #include "drvcli.h"
 
 #include <stdlib.h>
@@ -52,74 +52,6 @@ int drv_option(drv_args *a, int c, const char *arg)
 	}
 }
 
-w2c_code drv_load_catalog(const drv_args *a, w2c_cli *cli, w2c_driver_catalog **out, w2c_error *err)
-{
-	w2c_driver_catalog *c = w2c_driver_catalog_new();
-	if (!c)
-		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < a->n_srcs; i++) {
-		w2c_driver_source *s;
-		w2c_code rc = w2c_driver_source_open(a->srcs[i], &cli->log, &s, err);
-		if (!rc)
-			rc = w2c_driver_catalog_add(c, s, err);
-		if (rc) {
-			w2c_driver_catalog_free(c);
-			return rc;
-		}
-	}
-	*out = c;
-	return W2C_OK;
-}
-
-const w2c_edition **drv_pick_editions(w2c_media *m, const drv_args *a, w2c_error *err)
-{
-	size_t n = w2c_media_edition_count(m), k = 0;
-	const w2c_edition **out = calloc(n + 1, sizeof *out);
-	if (!out) {
-		w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const w2c_edition *e = w2c_media_edition(m, i);
-		bool want = !a->n_editions;
-		for (size_t j = 0; j < a->n_editions; j++) {
-			char *end;
-			unsigned long idx = strtoul(a->editions[j], &end, 10);
-			want |= (!*end && idx == e->index) || (e->name && !strcasecmp(e->name, a->editions[j])) ||
-				(e->display_name && !strcasecmp(e->display_name, a->editions[j]));
-		}
-		if (want)
-			out[k++] = e;
-	}
-	if (!k) {
-		free(out);
-		w2c_set_error(err, n ? W2C_ERR_USAGE : W2C_ERR_INVALID_INPUT, "%s: %s", w2c_media_path(m),
-			      n ? "no edition matches --edition" : "no install.wim/esd editions found");
-		return NULL;
-	}
-	return out;
-}
-
-w2c_code drv_select_all(const w2c_driver_catalog *c, const w2c_edition **eds, const drv_args *a,
-			w2c_edition_selection **out, size_t *n, w2c_error *err)
-{
-	w2c_select_options so = { .wanted = a->wanted };
-	size_t k = 0;
-	while (eds[k])
-		k++;
-	*out = calloc(k + 1, sizeof **out);
-	*n = 0;
-	if (!*out)
-		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < k; i++) {
-		w2c_code rc = w2c_driver_select(c, eds[i], &so, &(*out)[i], err);
-		if (rc)
-			return rc;
-		(*n)++;
-	}
-	return W2C_OK;
-}
-
 void drv_print_coverage(const w2c_edition_selection *s)
 {
 	printf("edition %u: %s (%s, build %u) -> %s/%s\n", s->edition->index,
@@ -158,20 +90,16 @@ json_t *drv_coverage_json(const w2c_edition_selection *s)
 			 "missing_boot_critical", s->missing_boot_critical);
 }
 
-size_t drv_report_missing(const w2c_edition_selection *s, size_t n)
+void drv_print_missing(const w2c_edition_selection *s, size_t n)
 {
-	size_t bad = 0;
+	char buf[4096];
 	for (size_t i = 0; i < n; i++) {
-		if (!s[i].missing_boot_critical)
+		if (!w2c_selection_missing_text(&s[i], buf, sizeof buf))
 			continue;
-		bad++;
-		for (size_t j = 0; j < s[i].n_choices; j++)
-			if (s[i].choices[j].reason != W2C_SEL_CHOSEN &&
-			    w2c_driver_is_boot_critical(s[i].choices[j].driver))
-				fprintf(stderr, "win2cloud: error: edition %u (%s): boot-critical driver %s: %s (%s)\n",
-					s[i].edition->index, s[i].edition->name ? s[i].edition->name : "?",
-					s[i].choices[j].driver, w2c_select_reason_name(s[i].choices[j].reason),
-					s[i].choices[j].detail);
+		for (char *line = buf, *nl; line; line = nl ? nl + 1 : NULL) {
+			if ((nl = strchr(line, '\n')))
+				*nl = 0;
+			fprintf(stderr, "win2cloud: error: %s\n", line);
+		}
 	}
-	return bad;
 }

@@ -1,4 +1,4 @@
-/* Pieces shared by the driver subcommands (drivers, inject); cmd/ only. */
+/* Option lists and coverage output shared by the driver subcommands (drivers, inject); cmd/ only. */
 #ifndef W2C_CMD_DRVCLI_H
 #define W2C_CMD_DRVCLI_H
 
@@ -25,17 +25,10 @@ int drv_option(drv_args *a, int c, const char *arg);
 	{ "driver", required_argument, NULL, DRV_OPT_DRIVER },         \
 	{ "no-driver", required_argument, NULL, DRV_OPT_NO_DRIVER }
 
-/* Open every source into a new catalog. */
-w2c_code drv_load_catalog(const drv_args *a, w2c_cli *cli, w2c_driver_catalog **out, w2c_error *err);
-/* Editions of @m chosen by --edition (all when none given); NULL-terminated, caller frees. */
-const w2c_edition **drv_pick_editions(w2c_media *m, const drv_args *a, w2c_error *err);
-/* Select for every edition; *@n gets the count.  Caller clears each and frees. */
-w2c_code drv_select_all(const w2c_driver_catalog *c, const w2c_edition **eds, const drv_args *a,
-			w2c_edition_selection **out, size_t *n, w2c_error *err);
 /* Print one edition's coverage as text, or return it as JSON. */
 void drv_print_coverage(const w2c_edition_selection *s);
 json_t *drv_coverage_json(const w2c_edition_selection *s);
-/* Complain on stderr about editions missing a boot-critical driver; count them. */
-size_t drv_report_missing(const w2c_edition_selection *s, size_t n);
+/* Name on stderr each boot-critical driver an edition lacks. */
+void drv_print_missing(const w2c_edition_selection *s, size_t n);
 
 #endif

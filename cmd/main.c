@@ -66,7 +66,7 @@ static void usage(FILE *out)
 	fputs(usage_text, out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nSee 'win2cloud <command> --help' and docs/man/ for each command.\n", out);
+	fputs("\nSee 'win2cloud <command> --help' and 'man win2cloud-<command>' for each command.\n", out);
 }
 
 static void log_to_stderr(void *user, enum w2c_log_level level, const char *msg)

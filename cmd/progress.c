@@ -1,6 +1,5 @@
 /* Progress display: a bar on a TTY, JSON-lines events with --json, else silence. */
 #include "cli.h"
-#include "common/util.h"
 
 #include <string.h>
 
@@ -45,7 +44,7 @@ static void emit_json(w2c_cli *cli, const w2c_progress_event *ev, double now)
 static int on_progress(void *user, const w2c_progress_event *ev)
 {
 	w2c_cli *cli = user;
-	double now = w2c_now();
+	double now = cli_now();
 	bool last = ev->total && ev->done >= ev->total;
 
 	if (cli_interrupted())

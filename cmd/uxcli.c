@@ -1,18 +1,9 @@
 /* Answer-file options shared by `unattend new|merge` and `inject --unattend`. */
 #include "uxcli.h"
-#include "common/util.h"
-#include "win2cloud/password.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-static w2c_code read_secret_file(const char *path, const char *what, char **out, w2c_error *err)
-{
-	return w2c_secret_file_read(path, what, out, err);
-}
 
 w2c_code ux_load_secrets(ux_args *a, w2c_error *err)
 {
@@ -22,14 +13,14 @@ w2c_code ux_load_secrets(ux_args *a, w2c_error *err)
 	if (sources > 1)
 		return w2c_set_error(err, W2C_ERR_USAGE, "give the Administrator password one way only "
 				     "(--admin-password-file, --admin-password-env or --admin-password-stdin)");
-	if (a->pw_file && (rc = read_secret_file(a->pw_file, "password", &a->password, err)))
+	if (a->pw_file && (rc = w2c_unattend_read_secret(a->pw_file, "password", &a->password, err)))
 		return rc;
 	if (a->pw_env) {
 		const char *v = getenv(a->pw_env);
 		if (!v || !*v)
 			return w2c_set_error(err, W2C_ERR_USAGE,
 					     "--admin-password-env: variable %s is not set", a->pw_env);
-		a->password = w2c_strdup(v);
+		a->password = strdup(v);
 	}
 	if (a->pw_stdin) {
 		char buf[512];
@@ -37,12 +28,12 @@ w2c_code ux_load_secrets(ux_args *a, w2c_error *err)
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "--admin-password-stdin: nothing on standard input");
 		buf[strcspn(buf, "\r\n")] = 0;
-		a->password = w2c_strdup(buf);
-		OPENSSL_cleanse(buf, sizeof buf);
+		a->password = strdup(buf);
+		explicit_bzero(buf, sizeof buf);
 	}
 	if ((a->pw_env || a->pw_stdin) && !a->password)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	if (a->key_file && (rc = read_secret_file(a->key_file, "product key", &a->product_key, err)))
+	if (a->key_file && (rc = w2c_unattend_read_secret(a->key_file, "product key", &a->product_key, err)))
 		return rc;
 	a->o.admin_password = a->password;
 	a->o.product_key = a->product_key;
@@ -52,9 +43,9 @@ w2c_code ux_load_secrets(ux_args *a, w2c_error *err)
 void ux_free_secrets(ux_args *a)
 {
 	if (a->password)
-		OPENSSL_cleanse(a->password, strlen(a->password));
+		explicit_bzero(a->password, strlen(a->password));
 	if (a->product_key)
-		OPENSSL_cleanse(a->product_key, strlen(a->product_key));
+		explicit_bzero(a->product_key, strlen(a->product_key));
 	free(a->password);
 	free(a->product_key);
 }

@@ -39,6 +39,17 @@ w2c_code w2c_mkdirs(const char *path, w2c_error *err);
 w2c_code w2c_free_space(const char *path, uint64_t *bytes, w2c_error *err);
 /* Read a whole (small) file into memory, NUL-terminated. */
 w2c_code w2c_read_file(const char *path, size_t max, char **data, size_t *len, w2c_error *err);
+/* Copy [off, off+len) of @in_fd (named @in_path) to the current position of
+ * @out in the kernel (copy_file_range; read/write where refused); @step hears
+ * of every chunk and stops the copy by returning an error (common/copy.c). */
+w2c_code w2c_copy_range(int in_fd, const char *in_path, uint64_t off, uint64_t len, int out,
+			const char *path, w2c_code (*step)(void *user, uint64_t n), void *user,
+			w2c_error *err);
+/* The same for [0, len) of the local file @local (a /proc/self/fd/N path works). */
+w2c_code w2c_copy_local(const char *local, uint64_t len, int out, const char *path,
+			w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
+/* Remove the directory @dir and everything below it (scratch directories). */
+void w2c_rm_tree(const char *dir);
 
 /*
  * Output files that appear only when complete.  The data goes to an unnamed

@@ -4,6 +4,8 @@
 #   2. an ASan+UBSan build with clang, libFuzzer targets run for a bounded time;
 #   3. a ThreadSanitizer build with clang, running the tests whose code runs threads (upload
 #      workers, hashing passes and lookahead, the build's hash thread, verify, servicing).
+# It ends with the number of skipped tests of each configuration and the reason each printed
+# (scripts/skipped.py); the exit status is non-zero when any test failed.
 # Usage: scripts/test.sh            (all three)
 #        W2C_TEST_CONFIGS="normal thread" scripts/test.sh
 set -euo pipefail
@@ -13,6 +15,7 @@ export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 jobs=${W2C_JOBS:-2}
 configs=${W2C_TEST_CONFIGS:-"normal sanitize thread"}
 rc=0
+summaries=()
 for cfg in $configs; do
 	case $cfg in
 	normal)
@@ -35,6 +38,13 @@ for cfg in $configs; do
 	export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 	sel=()
 	[ $cfg = thread ] && sel=(-R 'upload|build_(boot|unpacked)|inject|verify|run|unit\.test_(md5x8|build)')
-	(cd $dir && ctest --output-on-failure -j"$jobs" --timeout 1500 "${sel[@]}") || rc=1
+	rm -f $dir/ctest-junit.xml
+	(cd $dir && ctest --output-on-failure -j"$jobs" --timeout 1500 --output-junit "$PWD/ctest-junit.xml" \
+		"${sel[@]}") || rc=1
+	summaries+=("$cfg:$dir/ctest-junit.xml")
+done
+echo "=== skipped tests"
+for s in "${summaries[@]}"; do
+	python3 scripts/skipped.py "${s%%:*}" "${s#*:}" || rc=1
 done
 exit $rc

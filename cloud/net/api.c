@@ -1,5 +1,5 @@
 /* JSON calls to IMS / Glance with token refresh, AK/SK signing and throttling backoff. */
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 #include "common/util.h"
 
 #include <curl/curl.h>

@@ -1,7 +1,7 @@
 /* Keystone v3 / OTC IAM password tokens (spec §1.1, §5.1), cached and refreshed. */
 #include "win2cloud/auth.h"
 #include "win2cloud/http.h"
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 #include "common/util.h"
 
 #include <jansson.h>

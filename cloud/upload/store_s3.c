@@ -220,3 +220,37 @@ const w2c_store_ops w2c_store_s3_ops = {
 	"s3", s3_free, s3_head, s3_put, s3_init, s3_part, s3_list, s3_complete, s3_abort,
 	s3_set_meta, 5ull << 30, /* S3's limit for CopyObject */
 };
+
+w2c_code w2c_upload_target_open(const w2c_upload_options *o, w2c_upload_target *t, w2c_error *err)
+{
+	w2c_code rc;
+
+	memset(t, 0, sizeof *t);
+	/* the client borrows the store's credentials and endpoint: the store lives as long */
+	if (!(t->store = calloc(1, sizeof *t->store)))
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	w2c_store *st = t->store;
+	rc = w2c_store_open(st, o, err);
+	if (!rc && st->target.kind == W2C_TARGET_FILE)
+		rc = w2c_set_error(err, W2C_ERR_USAGE, "%s: a file:// target has no bucket", o->url);
+	if (!rc) {
+		t->obs = st->target.kind == W2C_TARGET_OBS;
+		t->bucket = st->target.bucket;
+		t->key = st->target.key && *st->target.key ? st->target.key : NULL;
+		t->region = st->region;
+		rc = w2c_s3_new(&st->s3cfg, &t->s3, err);
+	}
+	if (rc)
+		w2c_upload_target_free(t);
+	return rc;
+}
+
+void w2c_upload_target_free(w2c_upload_target *t)
+{
+	w2c_s3_free(t->s3);
+	if (t->store) {
+		w2c_store_close(t->store);
+		free(t->store);
+	}
+	memset(t, 0, sizeof *t);
+}

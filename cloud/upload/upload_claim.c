@@ -6,7 +6,7 @@
  */
 #include "cloud/upload/upload_int.h"
 #include "common/util.h"
-#include "win2cloud/verify.h"
+#include "win2cloud/sidecar.h"
 
 #include <stdlib.h>
 #include <string.h>

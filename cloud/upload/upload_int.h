@@ -1,4 +1,4 @@
-/* State of one upload run, shared by cloud/upload.c and cloud/upload_parts.c. */
+/* State of one upload run, shared by upload.c and upload_parts.c. */
 #ifndef W2C_CLOUD_UPLOAD_INT_H
 #define W2C_CLOUD_UPLOAD_INT_H
 

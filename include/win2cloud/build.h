@@ -98,6 +98,23 @@ W2C_API w2c_code w2c_build_check_add(const w2c_node *root, const char *iso_path,
 W2C_API w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
 		       w2c_build_result *res, w2c_error *err);
 
+/** One edit of the tree before the build, in the order given. */
+typedef struct w2c_tree_edit {
+	bool remove;            /**< remove @path (a file or a whole directory) */
+	const char *path;       /**< path on the medium, "/sources/x.wim" */
+	const char *local;      /**< add or replace @path with this local file (not for remove) */
+} w2c_tree_edit;
+
+/**
+ * The `build` stage in one call: open @src (an ISO or a directory made by
+ * w2c_media_unpack; WIM metadata is not read), apply @edits[0..n_edits) to its
+ * tree (w2c_tree_remove, w2c_tree_put_local), and w2c_build_iso to @out.
+ * Nothing is written when an edit fails (W2C_ERR_NOT_FOUND for a path to
+ * remove that is not there, the error of the local file for an add).
+ */
+W2C_API w2c_code w2c_build(const char *src, const char *out, const w2c_tree_edit *edits, size_t n_edits,
+		   const w2c_build_options *opts, w2c_build_result *res, w2c_error *err);
+
 #ifdef __cplusplus
 }
 #endif

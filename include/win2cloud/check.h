@@ -192,6 +192,30 @@ W2C_API w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *
 W2C_API w2c_code w2c_check_password(const char *password, const char *user, w2c_check_report *r,
 			    w2c_error *err);
 
+/* ---- everything `check` runs, in one call ---- */
+
+/** The disk images w2c_check_files probed, in the order given. */
+typedef struct w2c_check_disks {
+	const char **paths;          /**< borrowed from the caller's file list */
+	w2c_disk_info *infos;
+	size_t n;
+} w2c_check_disks;
+
+/**
+ * Check each of @files[0..n) by its content (w2c_file_is_iso: w2c_check_iso,
+ * else w2c_check_disk), then the disk images together in one deep check
+ * (unless @o->deep is W2C_DEEP_OFF), the registration parameters against the
+ * largest virtual size, and with @password_file (may be NULL; mode 0600, its
+ * first line) the Administrator password of @admin_user (NULL =
+ * Administrator).  Findings go to @r; @disks (free with
+ * w2c_check_disks_free) lists the disk images probed.  Errors are those of
+ * the single checks: the first one ends the run.
+ */
+W2C_API w2c_code w2c_check_files(const char *const *files, size_t n, const char *password_file,
+			 const char *admin_user, const w2c_check_options *o, w2c_check_report *r,
+			 w2c_check_disks *disks, w2c_error *err);
+W2C_API void w2c_check_disks_free(w2c_check_disks *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -303,6 +303,65 @@ W2C_API w2c_code w2c_driver_select(const w2c_driver_catalog *c, const w2c_editio
 			   w2c_error *err);
 W2C_API void w2c_edition_selection_clear(w2c_edition_selection *s);
 
+/* ---- catalog, editions and selection in one go (drivers --for, inject) ---- */
+
+/**
+ * A new catalog over every source path in @paths[0..n) (w2c_driver_source_open
+ * then w2c_driver_catalog_add each); on error nothing is kept.
+ */
+W2C_API w2c_code w2c_driver_catalog_open(const char *const *paths, size_t n, const w2c_logger *log,
+				 w2c_driver_catalog **out, w2c_error *err);
+
+/**
+ * The editions of @m that @want[0..n) names (each an index like "3" or an
+ * edition's name or display name, case-insensitive); all of them when @n is 0.
+ * *@out is a new NULL-terminated array (caller frees; the editions belong to
+ * @m).  W2C_ERR_USAGE when none matches, W2C_ERR_INVALID_INPUT when @m has no
+ * install.wim/esd editions at all.
+ */
+W2C_API w2c_code w2c_editions_pick(w2c_media *m, const char *const *want, size_t n,
+			   const w2c_edition ***out, w2c_error *err);
+
+/**
+ * w2c_driver_select for every edition of the NULL-terminated @eds: *@out gets
+ * a new array of *@n selections (free with w2c_selections_free).
+ */
+W2C_API w2c_code w2c_driver_select_all(const w2c_driver_catalog *c, const w2c_edition *const *eds,
+			       const w2c_select_options *opts, w2c_edition_selection **out,
+			       size_t *n, w2c_error *err);
+/** Clear each of @sel[0..n) and free the array. */
+W2C_API void w2c_selections_free(w2c_edition_selection *sel, size_t n);
+/** How many of @sel[0..n) lack a boot-critical driver (missing_boot_critical). */
+W2C_API size_t w2c_selections_missing(const w2c_edition_selection *sel, size_t n);
+/**
+ * The report of what @s lacks: one line per boot-critical driver not chosen,
+ * "edition 2 (NAME): boot-critical driver vioscsi: no-folder (DETAIL)", the
+ * lines separated by '\n' in @buf (NUL-terminated, cut to @len).  Returns the
+ * number of lines (0 when nothing is missing).
+ */
+W2C_API size_t w2c_selection_missing_text(const w2c_edition_selection *s, char *buf, size_t len);
+
+/** The coverage of one medium's editions by a catalog (drivers --for ISO). */
+typedef struct w2c_driver_coverage {
+	w2c_media *media;               /**< the opened medium; the editions point into it */
+	w2c_edition_selection *sel;     /**< one per chosen edition, in media order */
+	size_t n;
+	size_t missing;                 /**< editions lacking a boot-critical driver */
+} w2c_driver_coverage;
+
+/**
+ * Open the medium @iso (logging to @log), pick the editions @editions[0..n_editions)
+ * names (w2c_editions_pick) and select the @wanted drivers (NULL = default
+ * set) of @c for each.  Editions lacking a boot-critical driver are counted in
+ * @out->missing, which is no error of this call.  Free with
+ * w2c_driver_coverage_free (before @c).
+ */
+W2C_API w2c_code w2c_driver_coverage_of(const w2c_driver_catalog *c, const char *iso,
+				const char *const *editions, size_t n_editions,
+				const char *const *wanted, const w2c_logger *log,
+				w2c_driver_coverage *out, w2c_error *err);
+W2C_API void w2c_driver_coverage_free(w2c_driver_coverage *cov);
+
 /* ---- placement ---- */
 
 /** Name of our manifest in the media tree. */

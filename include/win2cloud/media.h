@@ -42,6 +42,9 @@ enum w2c_source_kind {
 	W2C_SRC_MEMORY, /**< a buffer owned by the node */
 };
 
+/** Logical block size of ISO 9660 and UDF on optical media (bytes). */
+#define W2C_SECTOR 2048u
+
 /**
  * A file or directory.  The tree is plain data: stages read and edit it with
  * the w2c_tree_* calls below.  Names are UTF-8 as recorded on the medium;
@@ -153,6 +156,9 @@ W2C_API size_t w2c_media_boot_count(const w2c_media *m);
 W2C_API const w2c_boot_entry *w2c_media_boot_entry(const w2c_media *m, size_t i);
 /** LBA of the boot catalog, 0 without El Torito. */
 W2C_API uint32_t w2c_media_boot_catalog_lba(const w2c_media *m);
+/** Path of the boot catalog when it is a visible file of the tree (e.g.
+ * "/boot.catalog"), else NULL (Microsoft media hide it). */
+W2C_API const char *w2c_media_boot_catalog_path(const w2c_media *m);
 
 W2C_API size_t w2c_media_wim_count(const w2c_media *m);
 W2C_API const w2c_wim_info *w2c_media_wim(const w2c_media *m, size_t i);
@@ -200,6 +206,9 @@ W2C_API w2c_code w2c_tree_put_image(w2c_node *root, const char *path, const w2c_
 /** Add a whole local directory tree under @path (files read in place). */
 W2C_API w2c_code w2c_tree_put_local_dir(w2c_node *root, const char *path, const char *local,
 				w2c_error *err);
+/** Make @path a file read from the open descriptor @fd (as /proc/self/fd/N),
+ * e.g. an unlinked scratch file; its times become now. */
+W2C_API w2c_code w2c_tree_put_fd(w2c_node *root, const char *path, int fd, w2c_error *err);
 /** Remove @path (file or whole directory); W2C_ERR_NOT_FOUND if absent. */
 W2C_API w2c_code w2c_tree_remove(w2c_node *root, const char *path, w2c_error *err);
 /** "/a/b/c" of @n; caller frees. */
@@ -223,8 +232,29 @@ typedef struct w2c_unpack_options {
  * (volume id, boot entries, hidden flags, original names) written last, so a
  * directory without it is an incomplete unpack.
  */
+/**
+ * Copy the file @n of @m (image extents, memory or a local file) into a new
+ * file @path (created 0600, O_EXCL), reporting "stage" progress for @item;
+ * *@fd receives the open file (close it, also on error).  @who names the
+ * command in the interruption message.  For stages that hand a file of the
+ * medium to a library that opens files by name (wimlib): a named file, not
+ * O_TMPFILE, because wimlib takes realpath() of what it opens.
+ */
+W2C_API w2c_code w2c_media_stage_file(w2c_media *m, const w2c_node *n, const char *path, int *fd,
+			      const w2c_progress *pr, const char *item, const char *who,
+			      w2c_error *err);
+
 W2C_API w2c_code w2c_media_unpack(w2c_media *m, const char *dir, const w2c_unpack_options *opts,
 			  w2c_error *err);
+
+/**
+ * The `unpack` stage in one call: open @iso with @mo (may be NULL), write its
+ * tree to @dir as w2c_media_unpack does, and report the files and bytes
+ * written in *@files and *@bytes (either may be NULL).
+ */
+W2C_API w2c_code w2c_unpack(const char *iso, const char *dir, const w2c_media_options *mo,
+		    const w2c_unpack_options *opts, uint64_t *files, uint64_t *bytes,
+		    w2c_error *err);
 
 #ifdef __cplusplus
 }

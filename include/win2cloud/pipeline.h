@@ -68,6 +68,13 @@ W2C_API w2c_code w2c_pipeline_parse(const char *yaml, size_t len, const char *na
 /** Read and parse the file at @path. */
 W2C_API w2c_code w2c_pipeline_load(const char *path, w2c_pipeline **out, w2c_error *err);
 W2C_API void w2c_pipeline_free(w2c_pipeline *p);
+/**
+ * Make @p->workdir absolute against the current directory (stages and file://
+ * URLs need absolute paths, and logs are unambiguous), create it when @create
+ * (not in a dry run), and then canonicalize it (resolving "../" needs it to
+ * exist).  W2C_ERR_IO when the current directory or the folder cannot be had.
+ */
+W2C_API w2c_code w2c_pipeline_workdir_resolve(w2c_pipeline *p, bool create, w2c_error *err);
 /** The stage verbs a pipeline accepts, NULL-terminated. */
 W2C_API const char *const *w2c_pipeline_verbs(void);
 

@@ -14,6 +14,7 @@
 
 #include "win2cloud.h"
 #include "win2cloud/auth.h"
+#include "win2cloud/credentials.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,6 +124,38 @@ typedef struct w2c_register_result {
  */
 W2C_API w2c_code w2c_register_image(const w2c_register_target *t, const w2c_register_spec *spec,
 			    w2c_register_result *res, w2c_error *err);
+
+/** How register authenticates: chosen by the cloud, or asked for. */
+enum w2c_register_auth {
+	W2C_REGISTER_AUTH_AUTO,     /**< IMS without a password in the cloud config: AK/SK; else a token */
+	W2C_REGISTER_AUTH_PASSWORD, /**< a Keystone/IAM token from the cloud config's password */
+	W2C_REGISTER_AUTH_AKSK,     /**< AK/SK request signing (IMS only) */
+};
+
+/**
+ * Gather the credentials for registering with @kind: the cloud config
+ * @os_cloud (clouds.yaml entry, or NULL for OS_* from the environment) into
+ * @cfg, and for AK/SK the keys of that config or else the environment or the
+ * credentials file (profile from W2C_PROFILE) into @cred.  Without any
+ * OS_AUTH_URL, AK/SK and a @dry_run still work, taking the project and region
+ * from OS_PROJECT_ID and OS_REGION_NAME; a dry run needs no keys.  *@aksk
+ * tells which way was chosen; with AK/SK a password in the config is wiped,
+ * so it is never sent.  Free @cfg and @cred in every case (w2c_cloud_config_free,
+ * w2c_credentials_free).
+ */
+W2C_API w2c_code w2c_register_credentials(enum w2c_cloud_kind kind, const char *os_cloud,
+				  enum w2c_register_auth auth, bool dry_run, w2c_cloud_config *cfg,
+				  w2c_credentials *cred, bool *aksk, w2c_error *err);
+
+/**
+ * The register stage in one call: w2c_register_credentials for @t->kind
+ * (@os_cloud, @auth; a dry run when @t->plan is set), then w2c_register_image
+ * with them.  @t->cfg, access_key and secret_key are not read; the secrets
+ * are wiped before this returns.
+ */
+W2C_API w2c_code w2c_register(const w2c_register_target *t, const char *os_cloud,
+		      enum w2c_register_auth auth, const w2c_register_spec *spec,
+		      w2c_register_result *res, w2c_error *err);
 
 #ifdef __cplusplus
 }

@@ -161,6 +161,43 @@ W2C_API void w2c_lint_report_free(w2c_lint_report *r);
 /** "info", "warning", "error". */
 W2C_API const char *w2c_severity_name(enum w2c_severity s);
 
+/* ---- files (the unattend subcommands and inject) ---- */
+
+/**
+ * Read the first line of the secret file @path (a password or a product key,
+ * named @what in messages) into a new string *@out (caller wipes and frees).
+ * A file others can read (mode & 077) is refused with W2C_ERR_INVALID_INPUT
+ * and the chmod that fixes it; the secret itself never appears in a message.
+ */
+W2C_API w2c_code w2c_unattend_read_secret(const char *path, const char *what, char **out,
+				  w2c_error *err);
+
+/**
+ * w2c_unattend_generate, then our own lint on the result (the layout checked
+ * against @o->firmware): an error finding is W2C_ERR_INTERNAL, since what we
+ * write must pass what we check.
+ */
+W2C_API w2c_code w2c_unattend_new(const w2c_unattend_options *o, char **xml, size_t *len,
+			  w2c_error *err);
+
+/** w2c_unattend_merge of the file @path (at most 16 MiB). */
+W2C_API w2c_code w2c_unattend_merge_file(const char *path, const w2c_unattend_options *o, char **xml,
+				 size_t *len, w2c_error *err);
+
+/**
+ * w2c_unattend_lint of the file @path (at most 16 MiB).  With @for_iso (may
+ * be NULL), the medium it is meant for is opened and its tree and editions
+ * become @o's target (any target in @o is then ignored).
+ */
+W2C_API w2c_code w2c_unattend_lint_file(const char *path, const char *for_iso, const w2c_lint_options *o,
+				w2c_lint_report *report, w2c_error *err);
+
+/**
+ * Write @xml (@len bytes) to @path atomically and durably, mode 0600 (it may
+ * hold a password); an older @path is replaced only once the new one is whole.
+ */
+W2C_API w2c_code w2c_unattend_write(const char *path, const char *xml, size_t len, w2c_error *err);
+
 /* ---- media ---- */
 
 /**

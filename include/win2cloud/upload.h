@@ -121,6 +121,26 @@ W2C_API uint64_t w2c_upload_part_size(uint64_t size);
  */
 W2C_API w2c_code w2c_upload(const w2c_upload_options *o, w2c_upload_result *res, w2c_error *err);
 
+/** Where an upload URL leads, resolved as w2c_upload() resolves it. */
+typedef struct w2c_upload_target {
+	bool obs;             /**< obs:// (else s3://) */
+	const char *bucket, *key; /**< key is NULL for a bucket URL (s3://B or s3://B/) */
+	const char *region;   /**< the region in use (option, profile or default) */
+	struct w2c_s3 *s3;    /**< a client for the store, with the same credentials and endpoint */
+	struct w2c_store *store; /**< private: what the client borrows (credentials, endpoint) */
+} w2c_upload_target;
+
+/**
+ * Open a client for the bucket of @o->url (s3:// or obs://) with the
+ * credentials, endpoint and region w2c_upload() would use, for callers that
+ * query the bucket itself (`check --bucket`).  W2C_ERR_USAGE for file:// or
+ * a bad URL, W2C_ERR_AUTH without credentials.  Free with
+ * w2c_upload_target_free().
+ */
+W2C_API w2c_code w2c_upload_target_open(const w2c_upload_options *o, w2c_upload_target *t,
+				w2c_error *err);
+W2C_API void w2c_upload_target_free(w2c_upload_target *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #define WIN2CLOUD_VERIFY_H
 
 #include "win2cloud.h"
+#include "win2cloud/sidecar.h"
 #include "win2cloud/media.h"
 
 #include <stdbool.h>
@@ -110,22 +111,6 @@ typedef struct w2c_fat_info {
  */
 W2C_API w2c_code w2c_fat_probe(const uint8_t *buf, size_t len, const char *what, w2c_fat_info *out,
 		       w2c_error *err);
-
-/**
- * Parse the first line of a sha256sum file ("HEX  NAME" or "HEX *NAME"):
- * @hex receives the lower-case digest, *@name (caller frees) the file name.
- * W2C_ERR_INVALID_INPUT names @what and the column that is wrong.
- */
-W2C_API w2c_code w2c_sha256sum_parse(const char *text, size_t len, const char *what, char hex[65],
-			     char **name, w2c_error *err);
-
-/**
- * The SHA-256 that build/inject wrote beside @file (@file.sha256, sha256sum
- * format, naming @file, not older than @file if that exists yet) into @hex.  False when there is
- * none that fits; @why (may be NULL) then says which and why.  A claim only:
- * callers check it against the bytes before relying on it.
- */
-W2C_API bool w2c_sha256sum_sidecar(const char *file, char hex[65], w2c_error *why);
 
 typedef struct w2c_verify_options {
 	const char *against;              /**< source ISO or `unpack` directory, or NULL */

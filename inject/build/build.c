@@ -1,5 +1,6 @@
 /* Streamed ISO writer on libisofs: tree nodes become IsoFiles over our streams. */
 #include "build_int.h"
+#include "win2cloud/sidecar.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,12 +300,14 @@ static w2c_code check_not_source(w2c_media *m, const char *out, w2c_error *err)
 
 	if (stat(out, &b) < 0)
 		return W2C_OK;
-	if (m->fd >= 0 && fstat(m->fd, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+	/* an image file (an unpacked medium is a directory: its files are checked below) */
+	if (stat(w2c_media_path(m), &a) == 0 && S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
 		return w2c_set_error(err, W2C_ERR_USAGE, "%s: is the source image; refusing to overwrite it",
 				     out);
 	sf.dev = b.st_dev;
 	sf.ino = b.st_ino;
-	if (w2c_tree_walk(m->root, is_same, &sf))
+	if (w2c_tree_walk(w2c_media_root(m), is_same, &sf))
 		return w2c_set_error(err, W2C_ERR_USAGE, "%s: is %s, a source file of the medium; "
 				     "refusing to overwrite it", out, sf.hit);
 	return W2C_OK;
@@ -328,13 +331,13 @@ static w2c_code check_space(const char *out, uint64_t need, w2c_error *err)
 static w2c_code volume_ids(w2c_media *m, const w2c_build_options *o, w2c_build_result *res,
 			   w2c_error *err)
 {
-	const char *vid = o->volume_id ? o->volume_id : m->volume_id;
+	const char *vid = o->volume_id ? o->volume_id : w2c_media_volume_id(m);
 	size_t chars = 0, cut = 0;
 
 	if (o->volume_id && !*o->volume_id)
 		return w2c_set_error(err, W2C_ERR_USAGE, "--volume-id '': empty; expected 1 to 32 "
 				     "characters (or leave it out to keep the source's '%s')",
-				     m->volume_id);
+				     w2c_media_volume_id(m));
 	if (strlen(vid) > 32)
 		return w2c_set_error(err, W2C_ERR_USAGE, "volume id '%s': %zu bytes, ISO 9660 allows 32",
 				     vid, strlen(vid));
@@ -376,7 +379,7 @@ static w2c_code write_image(w2c_media *m, w2c_outfile *of, const w2c_build_optio
 		return w2c_build_lerr(err, r, "create image", out);
 	iso_image_set_volume_id(img, res->volume_id);
 	iso_image_set_application_id(img, "WIN2CLOUD " W2C_VERSION_STRING);
-	rc = add_tree(m, iso_image_get_root(img), m->root, w2c_build_old_catalog(m), err);
+	rc = add_tree(m, iso_image_get_root(img), w2c_media_root(m), w2c_build_old_catalog(m), err);
 	if (!rc)
 		rc = w2c_build_boot(m, img, o, res, err);
 	if (!rc && !(wo = write_opts()))
@@ -456,7 +459,7 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	int r;
 
 	memset(res, 0, sizeof *res);
-	w2c_tree_count(m->root, &nf, &nd, &bytes);
+	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	rc = w2c_build_check_output(out, o, err);
 	if (!rc)
 		rc = check_not_source(m, out, err);

@@ -22,7 +22,7 @@ static const char *platform_name(unsigned id)
 static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_build_options *o,
 			   w2c_build_result *res, char **path, w2c_error *err)
 {
-	const w2c_boot_entry *b = &m->boot[i];
+	const w2c_boot_entry *b = w2c_media_boot_entry(m, i);
 	const char *want = b->image_path;
 
 	*path = NULL;
@@ -31,10 +31,10 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 	else if (b->platform_id == 0xEF && o->uefi_image == W2C_UEFI_PROMPT)
 		want = "/efi/microsoft/boot/efisys.bin";
 	if (want) {
-		w2c_node *n = w2c_tree_lookup(m->root, want);
+		w2c_node *n = w2c_tree_lookup(w2c_media_root(m), want);
 		if (!n || n->is_dir)
 			return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: boot image %s (entry %zu, %s) "
-					     "not found on the medium", m->path, want, i + 1,
+					     "not found on the medium", w2c_media_path(m), want, i + 1,
 					     platform_name(b->platform_id));
 		*path = w2c_node_path(n);
 		return *path ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
@@ -62,7 +62,7 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const char *cat,
 			  const w2c_build_options *o, w2c_build_result *res, w2c_error *err)
 {
-	const w2c_boot_entry *b = &m->boot[i];
+	const w2c_boot_entry *b = w2c_media_boot_entry(m, i);
 	ElToritoBootImage *bi;
 	char *path;
 	int r;
@@ -100,8 +100,8 @@ static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const char *cat
 static void report_geometry(w2c_media *m, const w2c_build_options *o, w2c_build_result *res)
 {
 	size_t bios = 0;
-	for (size_t i = 0; i < m->n_boot; i++) {
-		const w2c_boot_entry *b = &m->boot[i];
+	for (size_t i = 0; i < w2c_media_boot_count(m); i++) {
+		const w2c_boot_entry *b = w2c_media_boot_entry(m, i);
 		if (b->platform_id != 0)
 			continue;
 		bios++;
@@ -110,7 +110,7 @@ static void report_geometry(w2c_media *m, const w2c_build_options *o, w2c_build_
 				       "Microsoft's etfsboot.com: kept as the source has it", i + 1,
 				       b->sector_count);
 	}
-	if (!m->n_boot)
+	if (!w2c_media_boot_count(m))
 		w2c_build_note(res, o->log, "the source has no El Torito boot catalog: the image will "
 			       "not boot from CD/DVD");
 	else if (!bios)
@@ -120,7 +120,7 @@ static void report_geometry(w2c_media *m, const w2c_build_options *o, w2c_build_
 
 const w2c_node *w2c_build_old_catalog(w2c_media *m)
 {
-	const w2c_node *n = m->boot_catalog_path ? w2c_tree_lookup(m->root, m->boot_catalog_path) : NULL;
+	const w2c_node *n = w2c_media_boot_catalog_path(m) ? w2c_tree_lookup(w2c_media_root(m), w2c_media_boot_catalog_path(m)) : NULL;
 	return n && !n->is_dir && n->size == W2C_SECTOR ? n : NULL;
 }
 
@@ -129,7 +129,7 @@ static const char *catalog_path(w2c_media *m, char *buf, size_t len)
 {
 	const w2c_node *old = w2c_build_old_catalog(m);
 	char *p = old ? w2c_node_path(old) : NULL;
-	snprintf(buf, len, "%s", p ? p : w2c_tree_lookup(m->root, "/boot.catalog") ? "/boot.catalog.w2c"
+	snprintf(buf, len, "%s", p ? p : w2c_tree_lookup(w2c_media_root(m), "/boot.catalog") ? "/boot.catalog.w2c"
 							      : "/boot.catalog");
 	free(p);
 	return buf;
@@ -141,7 +141,7 @@ w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
 	char cat[1024];
 	catalog_path(m, cat, sizeof cat);
 	report_geometry(m, o, res);
-	for (size_t i = 0; i < m->n_boot; i++) {
+	for (size_t i = 0; i < w2c_media_boot_count(m); i++) {
 		w2c_code rc = add_entry(m, img, i, cat, o, res, err);
 		if (rc)
 			return rc;

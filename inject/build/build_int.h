@@ -3,7 +3,9 @@
 #define W2C_INJECT_BUILD_INT_H
 
 #include "win2cloud/build.h"
-#include "inject/media/media_int.h"
+#include "win2cloud/media.h"
+#include "common/util.h"
+#include "common/endian.h"
 
 #include <libisofs/libisofs.h>
 
@@ -49,18 +51,5 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 			 w2c_split *s, w2c_build_result *res, w2c_error *err);
 /* Put the tree back as it was and close the parts. */
 void w2c_split_undo(w2c_split *s);
-
-/* Scratch space of split builds and WIM servicing (build_split.c): the
- * candidates are @tmpdir or the directory of @out, then $TMPDIR (returns what
- * to free after use); the first with room for @need (+ @image on the first)
- * is chosen; a sweep removes scratch directories of dead processes. */
-char *w2c_scratch_candidates(const char *out, const char *tmpdir, const char *cand[2]);
-w2c_code w2c_scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
-			 w2c_error *err);
-void w2c_scratch_sweep(const char *base);
-/* Copy the WIM @n (image extents, memory or a local file) to a new scratch
- * file @path, reporting "stage" progress; *@fd is the file (close it). */
-w2c_code w2c_stage_wim(w2c_media *m, const w2c_node *n, const char *path, int *fd,
-		       const w2c_progress *pr, const char *item, const char *who, w2c_error *err);
 
 #endif

@@ -12,6 +12,7 @@
  * The tree is edited for the build and put back afterwards.
  */
 #include "build_int.h"
+#include "common/scratch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,96 +64,8 @@ static uint64_t scratch_need(w2c_media *m, const w2c_build_options *o)
 {
 	uint64_t need = 0;
 	if (o->large_files == W2C_LARGE_SPLIT)
-		w2c_tree_walk(m->root, count_big, &need);
+		w2c_tree_walk(w2c_media_root(m), count_big, &need);
 	return need;
-}
-
-/* A build killed while wimlib wrote its parts leaves .w2c-split.PID.* (and
- * inject --level image .w2c-service.PID.*, see wim_service.c); the next run
- * in the same place removes those whose process is gone. */
-void w2c_scratch_sweep(const char *base)
-{
-	DIR *d = opendir(base);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		long pid = 0;
-		if ((sscanf(e->d_name, ".w2c-split.%ld.", &pid) != 1 &&
-		     sscanf(e->d_name, ".w2c-service.%ld.", &pid) != 1) || pid <= 0 ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char *dir = w2c_asprintf("%s/%s", base, e->d_name);
-		if (dir)
-			w2c_rm_tree(dir);
-		free(dir);
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Where scratch files may go: --tmpdir or the output's directory, then
- * $TMPDIR.  Returns what the caller frees once done with cand[0]. */
-char *w2c_scratch_candidates(const char *out, const char *tmpdir, const char *cand[2])
-{
-	char *tmp = tmpdir || !out ? NULL : w2c_strdup(out);
-	cand[0] = tmpdir ? tmpdir : tmp ? dirname(tmp) : NULL;
-	cand[1] = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
-	return tmp;
-}
-
-/* The first candidate when it has room for the image and the scratch files, else the second. */
-w2c_code w2c_scratch_dir(const char *const cand[2], uint64_t need, uint64_t image, char **dir,
-			 w2c_error *err)
-{
-	uint64_t avail[2] = { 0, 0 };
-
-	*dir = NULL;
-	for (int i = 0; i < 2 && cand[i] && !*dir; i++) {
-		if (w2c_free_space(cand[i], &avail[i], NULL))
-			continue;
-		if (avail[i] >= need + (i == 0 ? image : 0))
-			*dir = w2c_strdup(cand[i]);
-	}
-	w2c_code rc = W2C_OK;
-	if (!*dir)
-		rc = w2c_set_error(err, W2C_ERR_NO_SPACE, "splitting or servicing WIMs needs %llu MiB of scratch "
-				   "space: %s has %llu MiB free (and the image needs %llu MiB there), "
-				   "%s has %llu MiB (set TMPDIR or use --large-files multi-extent)",
-				   (unsigned long long)(need >> 20), cand[0] ? cand[0] : "?",
-				   (unsigned long long)(avail[0] >> 20), (unsigned long long)(image >> 20),
-				   cand[1], (unsigned long long)(avail[1] >> 20));
-	return rc;
-}
-
-struct stage_progress { const w2c_progress *pr; const char *item, *who; w2c_error *err; uint64_t done, total; };
-
-static w2c_code stage_step(void *user, uint64_t n)
-{
-	struct stage_progress *p = user;
-	p->done += n;
-	if (w2c_progress_report(p->pr, "stage", p->item, p->done, p->total))
-		return w2c_set_error(p->err, W2C_ERR_INTERRUPTED, "%s interrupted while staging %s", p->who,
-				     p->item);
-	return W2C_OK;
-}
-
-/* Copy the WIM's bytes out of the source image into @path; *@fd receives it.
- * (Not O_TMPFILE: wimlib takes realpath() of what it opens, and fails on
- * /proc/self/fd/N of an unnamed file.) */
-w2c_code w2c_stage_wim(w2c_media *m, const w2c_node *n, const char *path, int *fd,
-		       const w2c_progress *pr, const char *item, const char *who, w2c_error *err)
-{
-	struct stage_progress p = { pr, item, who, err, 0, n->size };
-
-	*fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return w2c_set_error(err, W2C_ERR_IO, "%s: cannot create scratch file: %s", path,
-				     strerror(errno));
-	if (n->src == W2C_SRC_MEMORY)
-		return w2c_write_full(*fd, n->data, n->size, path, err);
-	if (n->src == W2C_SRC_LOCAL) /* a serviced WIM, unlinked: wimlib needs a name */
-		return w2c_copy_local(n->local_path, n->size, *fd, path, stage_step, &p, err);
-	/* a WIM on an ISO is image extents: copied in the kernel, as cp does */
-	return w2c_media_copy_node(m, n, *fd, path, stage_step, &p, err);
 }
 
 static enum wimlib_progress_status on_wim_progress(enum wimlib_progress_msg msg,
@@ -257,8 +170,7 @@ static bool in_place(const w2c_node *n)
 static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_split_job *j)
 {
 	const w2c_node *n = j->orig;
-	char *first = part_name(n->name, 1), *dir = w2c_asprintf("%s/.w2c-split.%ld.XXXXXX", base,
-								  (long)getpid());
+	char *first = part_name(n->name, 1), *dir = w2c_scratch_name(base, "split");
 	char *src = NULL, *dest = NULL;
 	WIMStruct *wim = NULL;
 	int fd = -1, r;
@@ -274,7 +186,7 @@ static w2c_code split_one(struct split_ctx *c, const char *base, struct w2c_spli
 	if (!rc && !src)
 		rc = w2c_set_error(c->err, W2C_ERR_NOMEM, "out of memory");
 	if (!rc && !in_place(n))
-		rc = w2c_stage_wim(c->m, n, src, &fd, c->o->progress, c->item, "build", c->err);
+		rc = w2c_media_stage_file(c->m, n, src, &fd, c->o->progress, c->item, "build", c->err);
 	if (!rc && (r = wimlib_open_wim_with_progress(src, 0, &wim, on_wim_progress, c)))
 		rc = wimerr(c, r, "open", src);
 	if (fd >= 0) { /* wimlib holds its own descriptor from here */
@@ -334,7 +246,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 	for (int i = 0; i < 2; i++)
 		if (cand[i])
 			w2c_scratch_sweep(cand[i]);
-	w2c_tree_walk(m->root, collect, &k);
+	w2c_tree_walk(w2c_media_root(m), collect, &k);
 	if (k.other)
 		w2c_build_note(res, o->log, "%llu file(s) over 4 GiB written as ISO 9660 level 3 multi-extent "
 			       "files (readable by Windows and Linux; not by every tool)",
@@ -343,7 +255,7 @@ w2c_code w2c_split_large(w2c_media *m, const char *out, const w2c_build_options 
 		free(tmp);
 		return W2C_OK;
 	}
-	w2c_tree_count(m->root, &nf, &nd, &bytes);
+	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	rc = w2c_scratch_dir(cand, scratch_need(m, o), bytes, &dir, err);
 	free(tmp);
 	if (!rc && !(s->jobs = calloc(k.n, sizeof *s->jobs)))

@@ -141,6 +141,7 @@ time_t w2c_media_volume_time(const w2c_media *m) { return m->volume_time; }
 w2c_node *w2c_media_root(w2c_media *m) { return m->root; }
 size_t w2c_media_boot_count(const w2c_media *m) { return m->n_boot; }
 uint32_t w2c_media_boot_catalog_lba(const w2c_media *m) { return m->boot_catalog_lba; }
+const char *w2c_media_boot_catalog_path(const w2c_media *m) { return m->boot_catalog_path; }
 size_t w2c_media_wim_count(const w2c_media *m) { return m->n_wims; }
 size_t w2c_media_edition_count(const w2c_media *m) { return m->n_editions; }
 

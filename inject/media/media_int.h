@@ -4,8 +4,8 @@
 
 #include "win2cloud/media.h"
 #include "common/util.h"
+#include "common/endian.h"
 
-#define W2C_SECTOR 2048u
 
 struct w2c_media {
 	char *path;
@@ -53,18 +53,10 @@ struct json_t;
 w2c_code w2c_dir_manifest_parse(w2c_media *m, const char *text, size_t len, const char *file,
 				struct json_t **files_by_path, w2c_error *err);
 /* Copy [off, off+len) of the image to the current position of @out in the
- * kernel (copy_file_range, read/write fallback); @step hears of every chunk
- * and stops the copy by returning an error (unpack.c). */
+ * kernel (w2c_copy_range); @step hears of every chunk and stops the copy by
+ * returning an error (unpack.c). */
 w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
 			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
-/* The same for [0, len) of the local file @local (a /proc/self/fd/N path works). */
-w2c_code w2c_copy_local(const char *local, uint64_t len, int out, const char *path,
-			w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err);
-/* Remove the directory @dir and everything below it (scratch directories). */
-void w2c_rm_tree(const char *dir);
-/* Make @path a file read from the open descriptor @fd (/proc/self/fd/N),
- * e.g. an unlinked scratch file; its times become now. */
-w2c_code w2c_tree_put_fd(w2c_node *root, const char *path, int fd, w2c_error *err);
 /* Copy the image-extent file @n (from n->image when it was placed from another
  * image) to @fd the same way; unrecorded extents become holes (unpack.c). */
 w2c_code w2c_media_copy_node(w2c_media *m, const w2c_node *n, int fd, const char *path,
@@ -80,18 +72,5 @@ void w2c_wims_free(w2c_media *m);
 /* Parse a WIM XML document (UTF-16LE with BOM or UTF-8) into @out. */
 w2c_code w2c_wimxml_parse(const uint8_t *xml, size_t len, const char *file,
 			  w2c_wim_info *out, w2c_error *err);
-
-static inline uint16_t w2c_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t w2c_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t w2c_le64(const uint8_t *p)
-{
-	return (uint64_t)w2c_le32(p) | (uint64_t)w2c_le32(p + 4) << 32;
-}
 
 #endif

@@ -47,60 +47,10 @@ static w2c_code check_dest(const char *dir, bool force, w2c_error *err)
 	return W2C_OK;
 }
 
-/* Kernel-side copy of [off, off+len) of @in (named @in_path) to @out's
- * position; falls back to read/write.  @step is told every chunk done;
- * nonzero stops. */
-static w2c_code copy_range(int in_fd, const char *in_path, uint64_t off, uint64_t len, int out,
-			   const char *path, w2c_code (*step)(void *user, uint64_t n), void *user,
-			   w2c_error *err)
-{
-	static const size_t chunk = 8u << 20;
-	while (len) {
-		size_t n = len < chunk ? (size_t)len : chunk;
-		loff_t in = (loff_t)off;
-		ssize_t r = copy_file_range(in_fd, &in, out, NULL, n, 0);
-		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-			uint8_t *buf = malloc(n);
-			w2c_code rc = buf ? w2c_pread_full(in_fd, buf, n, off, in_path, err)
-					  : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-			if (!rc)
-				rc = w2c_write_full(out, buf, n, path, err);
-			free(buf);
-			if (rc)
-				return rc;
-			r = (ssize_t)n;
-		} else if (r < 0) {
-			return w2c_set_error(err, errno == ENOSPC ? W2C_ERR_NO_SPACE : W2C_ERR_IO,
-					     "%s: copy from %s at offset %llu: %s", path, in_path,
-					     (unsigned long long)off, strerror(errno));
-		} else if (r == 0) {
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: ends before offset %llu",
-					     in_path, (unsigned long long)off);
-		}
-		off += (uint64_t)r;
-		len -= (uint64_t)r;
-		w2c_code rc = step ? step(user, (uint64_t)r) : W2C_OK;
-		if (rc)
-			return rc;
-	}
-	return W2C_OK;
-}
-
 w2c_code w2c_media_copy_out(w2c_media *m, uint64_t off, uint64_t len, int out, const char *path,
 			    w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err)
 {
-	return copy_range(m->fd, m->path, off, len, out, path, step, user, err);
-}
-
-w2c_code w2c_copy_local(const char *local, uint64_t len, int out, const char *path,
-			w2c_code (*step)(void *user, uint64_t n), void *user, w2c_error *err)
-{
-	int fd = open(local, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return w2c_set_error(err, W2C_ERR_IO, "%s: %s", local, strerror(errno));
-	w2c_code rc = copy_range(fd, local, 0, len, out, path, step, user, err);
-	close(fd);
-	return rc;
+	return w2c_copy_range(m->fd, m->path, off, len, out, path, step, user, err);
 }
 
 static w2c_code unpack_step(void *user, uint64_t n)

@@ -10,7 +10,6 @@
  * again: they keep their security descriptors and the image stays as it was.
  */
 #include "inject/service/service_int.h"
-#include "inject/drivers/inf_int.h"
 #include "common/util.h"
 
 #include <ctype.h>

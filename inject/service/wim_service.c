@@ -11,7 +11,8 @@
  */
 #define _XOPEN_SOURCE 700
 #include "inject/service/service_int.h"
-#include "inject/build/build_int.h"
+#include "common/scratch.h"
+#include "win2cloud/media.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -55,28 +56,12 @@ static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
 	return WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-void w2c_rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Stage a copy of the WIM (the source is never written) and open it for
  * writing: the serviced WIM is that copy with the changes appended. */
 static w2c_code open_wim(w2c_svc_wim *w, w2c_media *m, const w2c_node *n, const char *path)
 {
 	int fd = -1, r;
-	w2c_code rc = w2c_stage_wim(m, n, path, &fd, w->o->progress, w->item, "inject", w->err);
+	w2c_code rc = w2c_media_stage_file(m, n, path, &fd, w->o->progress, w->item, "inject", w->err);
 	if (fd >= 0)
 		close(fd);
 	if (!rc && (r = wimlib_open_wim_with_progress(path, WIMLIB_OPEN_FLAG_WRITE_ACCESS, &w->wim,
@@ -135,7 +120,7 @@ static w2c_code service_file(w2c_media *m, const char *file, const svc_job *jobs
 			     w2c_error *err)
 {
 	w2c_node *node = w2c_tree_lookup(w2c_media_root(m), file);
-	char *dir = w2c_asprintf("%s/.w2c-service.%ld.XXXXXX", base, (long)getpid());
+	char *dir = w2c_scratch_name(base, "service");
 	w2c_svc_wim w = { NULL, file, dir, o, err, w2c_str_endswith_ci(file, "/boot.wim") };
 	int fd = -1;
 	w2c_code rc = dir ? check_whole(m, file, err) : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");

@@ -118,11 +118,11 @@ static bool product_key_ok(const char *k)
 	return true;
 }
 
-w2c_code ux_check_options(const w2c_unattend_options *o, w2c_error *err)
+w2c_code w2c_ux_check_options(const w2c_unattend_options *o, w2c_error *err)
 {
 	const char *rule;
 
-	if (o->arch && (!ux_arch_valid(o->arch) || !strcmp(o->arch, "wow64")))
+	if (o->arch && (!w2c_ux_arch_valid(o->arch) || !strcmp(o->arch, "wow64")))
 		return w2c_set_error(err, W2C_ERR_USAGE,
 				     "--arch '%s': expected amd64, x86 or arm64", o->arch);
 	if (o->image_index && o->image_name)
@@ -148,66 +148,66 @@ w2c_code ux_check_options(const w2c_unattend_options *o, w2c_error *err)
 
 /* ---- pieces shared with merge ---- */
 
-void ux_build_driver_paths(ux_editor *ed, xmlNodePtr component)
+void w2c_ux_build_driver_paths(ux_editor *ed, xmlNodePtr component)
 {
-	xmlNodePtr dp = ux_ensure(ed, component, "DriverPaths");
+	xmlNodePtr dp = w2c_ux_ensure(ed, component, "DriverPaths");
 	const char *paths[32];
 	size_t n = w2c_unattend_driver_paths(paths, 32);
 	long next = 1;
 
-	for (xmlNodePtr p = ux_child(dp, "PathAndCredentials"); p;
-	     p = ux_next(p->next, "PathAndCredentials")) {
-		char *kv = ux_wcm_attr(p, "keyValue");
+	for (xmlNodePtr p = w2c_ux_child(dp, "PathAndCredentials"); p;
+	     p = w2c_ux_next(p->next, "PathAndCredentials")) {
+		char *kv = w2c_ux_wcm_attr(p, "keyValue");
 		if (kv && atol(kv) >= next)
 			next = atol(kv) + 1;
 		free(kv);
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool have = false;
-		for (xmlNodePtr p = ux_child(dp, "PathAndCredentials"); p && !have;
-		     p = ux_next(p->next, "PathAndCredentials")) {
-			char *t = ux_child_text(p, "Path");
+		for (xmlNodePtr p = w2c_ux_child(dp, "PathAndCredentials"); p && !have;
+		     p = w2c_ux_next(p->next, "PathAndCredentials")) {
+			char *t = w2c_ux_child_text(p, "Path");
 			have = t && !w2c_strcasecmp(t, paths[i]);
 			free(t);
 		}
 		if (have)
 			continue;
-		xmlNodePtr pc = ux_append(ed, dp, "PathAndCredentials", NULL);
+		xmlNodePtr pc = w2c_ux_append(ed, dp, "PathAndCredentials", NULL);
 		char kv[24];
 		snprintf(kv, sizeof kv, "%ld", next++);
-		ux_set_wcm(pc, "action", "add");
-		ux_set_wcm(pc, "keyValue", kv);
-		ux_append(ed, pc, "Path", paths[i]);
+		w2c_ux_set_wcm(pc, "action", "add");
+		w2c_ux_set_wcm(pc, "keyValue", kv);
+		w2c_ux_append(ed, pc, "Path", paths[i]);
 	}
 }
 
-void ux_build_admin_password(ux_editor *ed, xmlNodePtr shell, const char *password, bool plain)
+void w2c_ux_build_admin_password(ux_editor *ed, xmlNodePtr shell, const char *password, bool plain)
 {
-	xmlNodePtr ua = ux_ensure(ed, shell, "UserAccounts");
-	xmlNodePtr ap = ux_ensure(ed, ua, "AdministratorPassword");
+	xmlNodePtr ua = w2c_ux_ensure(ed, shell, "UserAccounts");
+	xmlNodePtr ap = w2c_ux_ensure(ed, ua, "AdministratorPassword");
 	char *v = plain ? w2c_strdup(password)
 			: w2c_unattend_password_encode(password, "AdministratorPassword");
-	ux_set(ed, ap, "Value", v ? v : "");
-	ux_set(ed, ap, "PlainText", plain ? "true" : "false");
+	w2c_ux_set(ed, ap, "Value", v ? v : "");
+	w2c_ux_set(ed, ap, "PlainText", plain ? "true" : "false");
 	if (v)
 		OPENSSL_cleanse(v, strlen(v));
 	free(v);
 }
 
-void ux_build_rdp(ux_editor *ed, xmlNodePtr spec, const char *arch)
+void w2c_ux_build_rdp(ux_editor *ed, xmlNodePtr spec, const char *arch)
 {
 	xmlNodePtr c, fg, g = NULL;
 
-	c = ux_ensure_component(ed, spec, "Microsoft-Windows-TerminalServices-LocalSessionManager", arch);
-	ux_set(ed, c, "fDenyTSConnections", "false");
-	c = ux_ensure_component(ed, spec, "Microsoft-Windows-TerminalServices-RDP-WinStationExtensions",
+	c = w2c_ux_ensure_component(ed, spec, "Microsoft-Windows-TerminalServices-LocalSessionManager", arch);
+	w2c_ux_set(ed, c, "fDenyTSConnections", "false");
+	c = w2c_ux_ensure_component(ed, spec, "Microsoft-Windows-TerminalServices-RDP-WinStationExtensions",
 				arch);
-	if (!ux_child(c, "UserAuthentication")) /* NLA on unless the user chose */
-		ux_append(ed, c, "UserAuthentication", "1");
-	c = ux_ensure_component(ed, spec, "Networking-MPSSVC-Svc", arch);
-	fg = ux_ensure(ed, c, "FirewallGroups");
-	for (xmlNodePtr f = ux_child(fg, "FirewallGroup"); f && !g; f = ux_next(f->next, "FirewallGroup")) {
-		char *kv = ux_wcm_attr(f, "keyValue"), *grp = ux_child_text(f, "Group");
+	if (!w2c_ux_child(c, "UserAuthentication")) /* NLA on unless the user chose */
+		w2c_ux_append(ed, c, "UserAuthentication", "1");
+	c = w2c_ux_ensure_component(ed, spec, "Networking-MPSSVC-Svc", arch);
+	fg = w2c_ux_ensure(ed, c, "FirewallGroups");
+	for (xmlNodePtr f = w2c_ux_child(fg, "FirewallGroup"); f && !g; f = w2c_ux_next(f->next, "FirewallGroup")) {
+		char *kv = w2c_ux_wcm_attr(f, "keyValue"), *grp = w2c_ux_child_text(f, "Group");
 		if ((kv && !w2c_strcasecmp(kv, "RemoteDesktop")) ||
 		    (grp && !w2c_strcasecmp(grp, FIREWALL_RDP_GROUP)))
 			g = f;
@@ -215,13 +215,13 @@ void ux_build_rdp(ux_editor *ed, xmlNodePtr spec, const char *arch)
 		free(grp);
 	}
 	if (!g) {
-		g = ux_append(ed, fg, "FirewallGroup", NULL);
-		ux_set_wcm(g, "action", "add");
-		ux_set_wcm(g, "keyValue", "RemoteDesktop");
+		g = w2c_ux_append(ed, fg, "FirewallGroup", NULL);
+		w2c_ux_set_wcm(g, "action", "add");
+		w2c_ux_set_wcm(g, "keyValue", "RemoteDesktop");
 	}
-	ux_set(ed, g, "Active", "true");
-	ux_set(ed, g, "Group", FIREWALL_RDP_GROUP);
-	ux_set(ed, g, "Profile", "all");
+	w2c_ux_set(ed, g, "Active", "true");
+	w2c_ux_set(ed, g, "Group", FIREWALL_RDP_GROUP);
+	w2c_ux_set(ed, g, "Profile", "all");
 }
 
 /* ---- the whole file ---- */
@@ -229,50 +229,50 @@ void ux_build_rdp(ux_editor *ed, xmlNodePtr spec, const char *arch)
 static void add_partition(ux_editor *ed, xmlNodePtr cps, int order, const char *type,
 			  const char *size)
 {
-	xmlNodePtr p = ux_append(ed, cps, "CreatePartition", NULL);
+	xmlNodePtr p = w2c_ux_append(ed, cps, "CreatePartition", NULL);
 	char o[8];
 	snprintf(o, sizeof o, "%d", order);
-	ux_set_wcm(p, "action", "add");
-	ux_append(ed, p, "Order", o);
-	ux_append(ed, p, "Type", type);
+	w2c_ux_set_wcm(p, "action", "add");
+	w2c_ux_append(ed, p, "Order", o);
+	w2c_ux_append(ed, p, "Type", type);
 	if (size)
-		ux_append(ed, p, "Size", size);
+		w2c_ux_append(ed, p, "Size", size);
 	else
-		ux_append(ed, p, "Extend", "true");
+		w2c_ux_append(ed, p, "Extend", "true");
 }
 
 static void modify_partition(ux_editor *ed, xmlNodePtr mps, int order, int id, const char *fmt,
 			     const char *label, const char *letter, bool active)
 {
-	xmlNodePtr p = ux_append(ed, mps, "ModifyPartition", NULL);
+	xmlNodePtr p = w2c_ux_append(ed, mps, "ModifyPartition", NULL);
 	char o[8], i[8];
 	snprintf(o, sizeof o, "%d", order);
 	snprintf(i, sizeof i, "%d", id);
-	ux_set_wcm(p, "action", "add");
-	ux_append(ed, p, "Order", o);
-	ux_append(ed, p, "PartitionID", i);
+	w2c_ux_set_wcm(p, "action", "add");
+	w2c_ux_append(ed, p, "Order", o);
+	w2c_ux_append(ed, p, "PartitionID", i);
 	if (active)
-		ux_append(ed, p, "Active", "true");
-	ux_append(ed, p, "Format", fmt);
-	ux_append(ed, p, "Label", label);
+		w2c_ux_append(ed, p, "Active", "true");
+	w2c_ux_append(ed, p, "Format", fmt);
+	w2c_ux_append(ed, p, "Label", label);
 	if (letter)
-		ux_append(ed, p, "Letter", letter);
+		w2c_ux_append(ed, p, "Letter", letter);
 }
 
 /* BIOS: System Reserved (active) + Windows; UEFI: ESP, MSR, Windows. */
 static int build_disk(ux_editor *ed, xmlNodePtr setup, const w2c_unattend_options *o, int disk)
 {
-	xmlNodePtr dc = ux_append(ed, setup, "DiskConfiguration", NULL), d, cps, mps;
+	xmlNodePtr dc = w2c_ux_append(ed, setup, "DiskConfiguration", NULL), d, cps, mps;
 	char id[8];
 
 	snprintf(id, sizeof id, "%d", disk);
-	ux_append(ed, dc, "WillShowUI", "OnError");
-	d = ux_append(ed, dc, "Disk", NULL);
-	ux_set_wcm(d, "action", "add");
-	ux_append(ed, d, "DiskID", id);
-	ux_append(ed, d, "WillWipeDisk", "true");
-	cps = ux_append(ed, d, "CreatePartitions", NULL);
-	mps = ux_append(ed, d, "ModifyPartitions", NULL);
+	w2c_ux_append(ed, dc, "WillShowUI", "OnError");
+	d = w2c_ux_append(ed, dc, "Disk", NULL);
+	w2c_ux_set_wcm(d, "action", "add");
+	w2c_ux_append(ed, d, "DiskID", id);
+	w2c_ux_append(ed, d, "WillWipeDisk", "true");
+	cps = w2c_ux_append(ed, d, "CreatePartitions", NULL);
+	mps = w2c_ux_append(ed, d, "ModifyPartitions", NULL);
 	if (o->firmware == W2C_FIRMWARE_UEFI) {
 		add_partition(ed, cps, 1, "EFI", "100");
 		add_partition(ed, cps, 2, "MSR", "16");
@@ -291,47 +291,47 @@ static int build_disk(ux_editor *ed, xmlNodePtr setup, const w2c_unattend_option
 static void build_image(ux_editor *ed, xmlNodePtr setup, const w2c_unattend_options *o, int disk,
 			int part)
 {
-	xmlNodePtr os = ux_append(ed, ux_append(ed, setup, "ImageInstall", NULL), "OSImage", NULL);
+	xmlNodePtr os = w2c_ux_append(ed, w2c_ux_append(ed, setup, "ImageInstall", NULL), "OSImage", NULL);
 	char id[8], p[8];
 
 	if (o->image_index || o->image_name) {
-		xmlNodePtr md = ux_append(ed, ux_append(ed, os, "InstallFrom", NULL), "MetaData", NULL);
-		ux_set_wcm(md, "action", "add");
-		ux_append(ed, md, "Key", o->image_index ? "/IMAGE/INDEX" : "/IMAGE/NAME");
-		ux_append(ed, md, "Value", o->image_index ? o->image_index : o->image_name);
+		xmlNodePtr md = w2c_ux_append(ed, w2c_ux_append(ed, os, "InstallFrom", NULL), "MetaData", NULL);
+		w2c_ux_set_wcm(md, "action", "add");
+		w2c_ux_append(ed, md, "Key", o->image_index ? "/IMAGE/INDEX" : "/IMAGE/NAME");
+		w2c_ux_append(ed, md, "Value", o->image_index ? o->image_index : o->image_name);
 	}
 	snprintf(id, sizeof id, "%d", disk);
 	snprintf(p, sizeof p, "%d", part);
-	xmlNodePtr to = ux_append(ed, os, "InstallTo", NULL);
-	ux_append(ed, to, "DiskID", id);
-	ux_append(ed, to, "PartitionID", p);
-	ux_append(ed, os, "WillShowUI", "OnError");
+	xmlNodePtr to = w2c_ux_append(ed, os, "InstallTo", NULL);
+	w2c_ux_append(ed, to, "DiskID", id);
+	w2c_ux_append(ed, to, "PartitionID", p);
+	w2c_ux_append(ed, os, "WillShowUI", "OnError");
 }
 
 static void build_windows_pe(ux_editor *ed, const w2c_unattend_options *o, const char *arch,
 			     const char *locale)
 {
-	xmlNodePtr pe = ux_ensure_settings(ed, "windowsPE"), c, ud;
+	xmlNodePtr pe = w2c_ux_ensure_settings(ed, "windowsPE"), c, ud;
 	int disk = o->disk >= 0 ? o->disk : w2c_cloud_profile_disk(o->cloud);
 
-	c = ux_ensure_component(ed, pe, "Microsoft-Windows-International-Core-WinPE", arch);
-	ux_append(ed, ux_append(ed, c, "SetupUILanguage", NULL), "UILanguage", locale);
-	ux_append(ed, c, "InputLocale", !strcmp(locale, "en-US") ? "0409:00000409" : locale);
-	ux_append(ed, c, "SystemLocale", locale);
-	ux_append(ed, c, "UILanguage", locale);
-	ux_append(ed, c, "UserLocale", locale);
-	c = ux_ensure_component(ed, pe, "Microsoft-Windows-Setup", arch);
+	c = w2c_ux_ensure_component(ed, pe, "Microsoft-Windows-International-Core-WinPE", arch);
+	w2c_ux_append(ed, w2c_ux_append(ed, c, "SetupUILanguage", NULL), "UILanguage", locale);
+	w2c_ux_append(ed, c, "InputLocale", !strcmp(locale, "en-US") ? "0409:00000409" : locale);
+	w2c_ux_append(ed, c, "SystemLocale", locale);
+	w2c_ux_append(ed, c, "UILanguage", locale);
+	w2c_ux_append(ed, c, "UserLocale", locale);
+	c = w2c_ux_ensure_component(ed, pe, "Microsoft-Windows-Setup", arch);
 	build_image(ed, c, o, disk, build_disk(ed, c, o, disk));
-	ud = ux_append(ed, c, "UserData", NULL);
-	ux_append(ed, ud, "AcceptEula", "true");
+	ud = w2c_ux_append(ed, c, "UserData", NULL);
+	w2c_ux_append(ed, ud, "AcceptEula", "true");
 	if (o->product_key) {
-		xmlNodePtr pk = ux_append(ed, ud, "ProductKey", NULL);
-		ux_append(ed, pk, "Key", o->product_key);
-		ux_append(ed, pk, "WillShowUI", "OnError");
+		xmlNodePtr pk = w2c_ux_append(ed, ud, "ProductKey", NULL);
+		w2c_ux_append(ed, pk, "Key", o->product_key);
+		w2c_ux_append(ed, pk, "WillShowUI", "OnError");
 	}
 	if (o->driver_paths) {
-		c = ux_ensure_component(ed, pe, "Microsoft-Windows-PnpCustomizationsWinPE", arch);
-		ux_build_driver_paths(ed, c);
+		c = w2c_ux_ensure_component(ed, pe, "Microsoft-Windows-PnpCustomizationsWinPE", arch);
+		w2c_ux_build_driver_paths(ed, c);
 	}
 }
 
@@ -340,27 +340,27 @@ static void build_later_passes(ux_editor *ed, const w2c_unattend_options *o, con
 	xmlNodePtr s, c, oobe;
 
 	if (o->driver_paths) {
-		s = ux_ensure_settings(ed, "offlineServicing");
-		c = ux_ensure_component(ed, s, "Microsoft-Windows-PnpCustomizationsNonWinPE", arch);
-		ux_build_driver_paths(ed, c);
+		s = w2c_ux_ensure_settings(ed, "offlineServicing");
+		c = w2c_ux_ensure_component(ed, s, "Microsoft-Windows-PnpCustomizationsNonWinPE", arch);
+		w2c_ux_build_driver_paths(ed, c);
 	}
-	s = ux_ensure_settings(ed, "specialize");
-	c = ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
-	ux_append(ed, c, "ComputerName", o->computer_name ? o->computer_name : "*");
-	ux_append(ed, c, "TimeZone", o->timezone ? o->timezone : "UTC");
+	s = w2c_ux_ensure_settings(ed, "specialize");
+	c = w2c_ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
+	w2c_ux_append(ed, c, "ComputerName", o->computer_name ? o->computer_name : "*");
+	w2c_ux_append(ed, c, "TimeZone", o->timezone ? o->timezone : "UTC");
 	if (o->rdp)
-		ux_build_rdp(ed, s, arch);
-	s = ux_ensure_settings(ed, "oobeSystem");
-	c = ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
+		w2c_ux_build_rdp(ed, s, arch);
+	s = w2c_ux_ensure_settings(ed, "oobeSystem");
+	c = w2c_ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
 	if (o->admin_password)
-		ux_build_admin_password(ed, c, o->admin_password, o->password_plain);
-	oobe = ux_append(ed, c, "OOBE", NULL);
-	ux_append(ed, oobe, "HideEULAPage", "true");
-	ux_append(ed, oobe, "HideLocalAccountScreen", "true");
-	ux_append(ed, oobe, "HideOEMRegistrationScreen", "true");
-	ux_append(ed, oobe, "HideOnlineAccountScreens", "true");
-	ux_append(ed, oobe, "HideWirelessSetupInOOBE", "true");
-	ux_append(ed, oobe, "ProtectYourPC", "3");
+		w2c_ux_build_admin_password(ed, c, o->admin_password, o->password_plain);
+	oobe = w2c_ux_append(ed, c, "OOBE", NULL);
+	w2c_ux_append(ed, oobe, "HideEULAPage", "true");
+	w2c_ux_append(ed, oobe, "HideLocalAccountScreen", "true");
+	w2c_ux_append(ed, oobe, "HideOEMRegistrationScreen", "true");
+	w2c_ux_append(ed, oobe, "HideOnlineAccountScreens", "true");
+	w2c_ux_append(ed, oobe, "HideWirelessSetupInOOBE", "true");
+	w2c_ux_append(ed, oobe, "ProtectYourPC", "3");
 }
 
 w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t *len,
@@ -375,14 +375,14 @@ w2c_code w2c_unattend_generate(const w2c_unattend_options *o, char **xml, size_t
 	int n = 0;
 	w2c_code rc;
 
-	if ((rc = ux_check_options(o, err)))
+	if ((rc = w2c_ux_check_options(o, err)))
 		return rc;
 	doc = xmlNewDoc(BAD_CAST "1.0");
 	root = xmlNewDocNode(doc, NULL, BAD_CAST "unattend", NULL);
 	xmlDocSetRootElement(doc, root);
 	xmlSetNs(root, xmlNewNs(root, BAD_CAST W2C_UNATTEND_NS, NULL));
 	xmlNewNs(root, BAD_CAST W2C_UNATTEND_WCM_NS, BAD_CAST "wcm");
-	ux_editor_init(&ed, doc);
+	w2c_ux_editor_init(&ed, doc);
 	ed.pretty = false; /* the serializer indents */
 	build_windows_pe(&ed, o, arch, locale);
 	build_later_passes(&ed, o, arch);

@@ -20,47 +20,47 @@ enum ux_pass {
 };
 
 /* Bit of a pass name (exact case, as Setup requires), 0 if unknown. */
-unsigned ux_pass_bit(const char *name);
+unsigned w2c_ux_pass_bit(const char *name);
 /* Passes a known component is valid in; 0 if not in our table.  *strict
  * says the spec names it (error when misplaced), else a warning. */
-unsigned ux_component_passes(const char *name, bool *strict);
-bool ux_arch_valid(const char *arch);
+unsigned w2c_ux_component_passes(const char *name, bool *strict);
+bool w2c_ux_arch_valid(const char *arch);
 
 /* Parse @data without network or entity expansion; NULL with @msg filled
  * ("line N: ...") when not well-formed.  *ns_ok is false when a prefix was
  * undeclared. */
-xmlDocPtr ux_parse(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+xmlDocPtr w2c_ux_parse(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
 		   bool *ns_ok);
 /* Serialize as the input was: its encoding when UTF-8, CRLF when @crlf. */
-w2c_code ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err);
+w2c_code w2c_ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err);
 
 /* Where each parsed element sits in the input, for byte-preserving output. */
 typedef struct ux_spans ux_spans;
-/* Parse like ux_parse; *spans (free with ux_spans_free) is NULL when the input
+/* Parse like w2c_ux_parse; *spans (free with w2c_ux_spans_free) is NULL when the input
  * cannot be written back byte-preserving (not UTF-8, ...). */
-xmlDocPtr ux_parse_spans(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+xmlDocPtr w2c_ux_parse_spans(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
 			 ux_spans **spans);
-void ux_spans_free(ux_spans *s);
+void w2c_ux_spans_free(ux_spans *s);
 /* Write @doc (parsed from @in with @s, then edited): untouched subtrees as
- * their input bytes, new nodes by libxml2.  Falls back to ux_dump. */
-w2c_code ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_len, bool crlf,
+ * their input bytes, new nodes by libxml2.  Falls back to w2c_ux_dump. */
+w2c_code w2c_ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_len, bool crlf,
 			 char **out, size_t *len, w2c_error *err);
 
 /* Element helpers; names are local names, compared exactly. */
-bool ux_is(const xmlNode *n, const char *local);
-xmlNodePtr ux_child(const xmlNode *parent, const char *local);
-xmlNodePtr ux_next(xmlNodePtr from, const char *local); /* next sibling named @local */
+bool w2c_ux_is(const xmlNode *n, const char *local);
+xmlNodePtr w2c_ux_child(const xmlNode *parent, const char *local);
+xmlNodePtr w2c_ux_next(xmlNodePtr from, const char *local); /* next sibling named @local */
 /* Trimmed text of an element (new string) or NULL when absent. */
-char *ux_text(const xmlNode *n);
-char *ux_child_text(const xmlNode *parent, const char *local);
-const char *ux_attr(const xmlNode *n, const char *name); /* no namespace; borrowed */
+char *w2c_ux_text(const xmlNode *n);
+char *w2c_ux_child_text(const xmlNode *parent, const char *local);
+const char *w2c_ux_attr(const xmlNode *n, const char *name); /* no namespace; borrowed */
 /* wcm:@local of @n; new string or NULL. */
-char *ux_wcm_attr(const xmlNode *n, const char *local);
+char *w2c_ux_wcm_attr(const xmlNode *n, const char *local);
 
 /* The settings block for @pass, or NULL. */
-xmlNodePtr ux_settings(xmlNodePtr root, const char *pass);
+xmlNodePtr w2c_ux_settings(xmlNodePtr root, const char *pass);
 /* The component @name for @arch in @settings (arch NULL: any), or NULL. */
-xmlNodePtr ux_component(xmlNodePtr settings, const char *name, const char *arch);
+xmlNodePtr w2c_ux_component(xmlNodePtr settings, const char *name, const char *arch);
 
 /* Appending with indentation that follows the surrounding document. */
 typedef struct ux_editor {
@@ -70,26 +70,26 @@ typedef struct ux_editor {
 	bool pretty;      /* false when the file has no whitespace layout */
 } ux_editor;
 
-void ux_editor_init(ux_editor *ed, xmlDocPtr doc);
+void w2c_ux_editor_init(ux_editor *ed, xmlDocPtr doc);
 /* Append a new element @local (with @text if not NULL) as last child of @parent. */
-xmlNodePtr ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
+xmlNodePtr w2c_ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
 /* The child @local of @parent, appended when missing. */
-xmlNodePtr ux_ensure(ux_editor *ed, xmlNodePtr parent, const char *local);
+xmlNodePtr w2c_ux_ensure(ux_editor *ed, xmlNodePtr parent, const char *local);
 /* Set the text content of the child @local (created when missing). */
-xmlNodePtr ux_set(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
+xmlNodePtr w2c_ux_set(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text);
 /* Set wcm:@local="@value" on @n, declaring wcm where needed. */
-void ux_set_wcm(xmlNodePtr n, const char *local, const char *value);
+void w2c_ux_set_wcm(xmlNodePtr n, const char *local, const char *value);
 /* Settings block / component, created at the right place when missing. */
-xmlNodePtr ux_ensure_settings(ux_editor *ed, const char *pass);
-xmlNodePtr ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const char *name,
+xmlNodePtr w2c_ux_ensure_settings(ux_editor *ed, const char *pass);
+xmlNodePtr w2c_ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const char *name,
 			       const char *arch);
 
 /* Shared generation parts, also used by merge. */
-void ux_build_driver_paths(ux_editor *ed, xmlNodePtr component);
-void ux_build_admin_password(ux_editor *ed, xmlNodePtr shell_setup, const char *password,
+void w2c_ux_build_driver_paths(ux_editor *ed, xmlNodePtr component);
+void w2c_ux_build_admin_password(ux_editor *ed, xmlNodePtr shell_setup, const char *password,
 			     bool plain);
-void ux_build_rdp(ux_editor *ed, xmlNodePtr specialize, const char *arch);
-w2c_code ux_check_options(const w2c_unattend_options *o, w2c_error *err);
+void w2c_ux_build_rdp(ux_editor *ed, xmlNodePtr specialize, const char *arch);
+w2c_code w2c_ux_check_options(const w2c_unattend_options *o, w2c_error *err);
 
 /* Lint state shared by unattend_lint.c and unattend_lint_setup.c. */
 typedef struct ux_lint {
@@ -100,11 +100,11 @@ typedef struct ux_lint {
 	bool oom;
 } ux_lint;
 
-void ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const xmlNode *at,
+void w2c_ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const xmlNode *at,
 	       const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Disk layout, InstallTo and image selection of one Microsoft-Windows-Setup. */
-void ux_lint_setup(ux_lint *lc, xmlNodePtr setup);
+void w2c_ux_lint_setup(ux_lint *lc, xmlNodePtr setup);
 /* The editions the selector of @setup picks (all when none); sets lc->image_arch. */
-void ux_lint_resolve_arch(ux_lint *lc, xmlNodePtr root);
+void w2c_ux_lint_resolve_arch(ux_lint *lc, xmlNodePtr root);
 
 #endif

@@ -36,12 +36,12 @@ static char *xpath_step(const xmlNode *n)
 	const char *name = (const char *)n->name;
 	int pos = 0, count = 0;
 
-	if (ux_is(n, "settings") && ux_attr(n, "pass"))
-		return w2c_asprintf("settings[@pass='%s']", ux_attr(n, "pass"));
-	if (ux_is(n, "component") && ux_attr(n, "name"))
+	if (w2c_ux_is(n, "settings") && w2c_ux_attr(n, "pass"))
+		return w2c_asprintf("settings[@pass='%s']", w2c_ux_attr(n, "pass"));
+	if (w2c_ux_is(n, "component") && w2c_ux_attr(n, "name"))
 		return w2c_asprintf("component[@name='%s'][@processorArchitecture='%s']",
-				    ux_attr(n, "name"),
-				    ux_attr(n, "processorArchitecture") ? ux_attr(n, "processorArchitecture")
+				    w2c_ux_attr(n, "name"),
+				    w2c_ux_attr(n, "processorArchitecture") ? w2c_ux_attr(n, "processorArchitecture")
 									: "");
 	for (const xmlNode *s = n->parent ? n->parent->children : n; s; s = s->next)
 		if (s->type == XML_ELEMENT_NODE && !strcmp((const char *)s->name, name)) {
@@ -66,7 +66,7 @@ static char *xpath_of(const xmlNode *n)
 	return path && *path ? path : (free(path), w2c_strdup("/"));
 }
 
-void ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const xmlNode *at,
+void w2c_ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const xmlNode *at,
 	       const char *fix, const char *fmt, ...)
 {
 	w2c_lint_report *r = lc->r;
@@ -112,7 +112,7 @@ static void lint_wcm_bindings(ux_lint *lc, xmlNodePtr n)
 		for (xmlNsPtr ns = n->nsDef; ns; ns = ns->next)
 			if (ns->prefix && !strcmp((const char *)ns->prefix, "wcm") &&
 			    strcmp((const char *)ns->href, W2C_UNATTEND_WCM_NS))
-				ux_report(lc, "xml.wcm-ns", W2C_SEV_ERROR, n,
+				w2c_ux_report(lc, "xml.wcm-ns", W2C_SEV_ERROR, n,
 					  "xmlns:wcm=\"" W2C_UNATTEND_WCM_NS "\"",
 					  "prefix wcm is bound to '%s', expected '%s'",
 					  (const char *)ns->href, W2C_UNATTEND_WCM_NS);
@@ -125,32 +125,32 @@ static void lint_wcm_bindings(ux_lint *lc, xmlNodePtr n)
 static void lint_password(ux_lint *lc, xmlNodePtr pw, const char *suffix, const char *user,
 			  bool enforce_rule)
 {
-	char *plain = ux_child_text(pw, "PlainText"), *value = ux_child_text(pw, "Value");
+	char *plain = w2c_ux_child_text(pw, "PlainText"), *value = w2c_ux_child_text(pw, "Value");
 	char *clear = NULL;
 	const char *rule = NULL;
 	w2c_error e;
 
 	if (plain && strcmp(plain, "true") && strcmp(plain, "false"))
-		ux_report(lc, "password.plaintext-value", W2C_SEV_ERROR, ux_child(pw, "PlainText"),
+		w2c_ux_report(lc, "password.plaintext-value", W2C_SEV_ERROR, w2c_ux_child(pw, "PlainText"),
 			  "use true or false", "PlainText must be 'true' or 'false'");
 	if (!value) {
-		ux_report(lc, "password.value", W2C_SEV_ERROR, pw, "add a <Value> element",
+		w2c_ux_report(lc, "password.value", W2C_SEV_ERROR, pw, "add a <Value> element",
 			  "%s has no <Value>", (const char *)pw->name);
 	} else if (plain && !strcmp(plain, "false")) {
 		clear = w2c_unattend_password_decode(value, suffix);
 		if (!clear)
-			ux_report(lc, "password.encoding", W2C_SEV_ERROR, ux_child(pw, "Value"),
+			w2c_ux_report(lc, "password.encoding", W2C_SEV_ERROR, w2c_ux_child(pw, "Value"),
 				  "write the value with 'win2cloud unattend merge --admin-password-file'",
 				  "PlainText is false but Value is not base64 of UTF-16LE text ending in "
 				  "\"%s\" (value not shown)", suffix);
 	} else {
 		clear = w2c_strdup(value);
-		ux_report(lc, "password.plaintext", W2C_SEV_WARNING, ux_child(pw, "Value"),
+		w2c_ux_report(lc, "password.plaintext", W2C_SEV_WARNING, w2c_ux_child(pw, "Value"),
 			  "store it obfuscated (PlainText false); anyone with the ISO can read it",
 			  "password stored in plain text (value not shown)");
 	}
 	if (clear && w2c_password_check(clear, user, w2c_password_policy_image(), &rule, &e))
-		ux_report(lc, rule ? rule : "password.rule",
+		w2c_ux_report(lc, rule ? rule : "password.rule",
 			  enforce_rule ? W2C_SEV_ERROR : W2C_SEV_WARNING, pw,
 			  "choose a password that meets the cloud's rule (8-26 characters, upper, "
 			  "lower, digit and one of !@$%^-_=+[{}]:,./?, no user name)",
@@ -166,21 +166,21 @@ static void lint_password(ux_lint *lc, xmlNodePtr pw, const char *suffix, const 
 
 static void lint_accounts(ux_lint *lc, xmlNodePtr comp)
 {
-	xmlNodePtr ua = ux_child(comp, "UserAccounts"), al = ux_child(comp, "AutoLogon");
-	xmlNodePtr ap = ux_child(ua, "AdministratorPassword");
+	xmlNodePtr ua = w2c_ux_child(comp, "UserAccounts"), al = w2c_ux_child(comp, "AutoLogon");
+	xmlNodePtr ap = w2c_ux_child(ua, "AdministratorPassword");
 
 	if (ap)
 		lint_password(lc, ap, "AdministratorPassword", "Administrator", true);
-	for (xmlNodePtr la = ux_child(ux_child(ua, "LocalAccounts"), "LocalAccount"); la;
-	     la = ux_next(la->next, "LocalAccount")) {
-		char *user = ux_child_text(la, "Name");
-		if (ux_child(la, "Password"))
-			lint_password(lc, ux_child(la, "Password"), "Password", user ? user : "", false);
+	for (xmlNodePtr la = w2c_ux_child(w2c_ux_child(ua, "LocalAccounts"), "LocalAccount"); la;
+	     la = w2c_ux_next(la->next, "LocalAccount")) {
+		char *user = w2c_ux_child_text(la, "Name");
+		if (w2c_ux_child(la, "Password"))
+			lint_password(lc, w2c_ux_child(la, "Password"), "Password", user ? user : "", false);
 		free(user);
 	}
-	if (ux_child(al, "Password")) {
-		char *user = ux_child_text(al, "Username");
-		lint_password(lc, ux_child(al, "Password"), "Password", user ? user : "", false);
+	if (w2c_ux_child(al, "Password")) {
+		char *user = w2c_ux_child_text(al, "Username");
+		lint_password(lc, w2c_ux_child(al, "Password"), "Password", user ? user : "", false);
 		free(user);
 	}
 }
@@ -191,9 +191,9 @@ static void lint_accounts(ux_lint *lc, xmlNodePtr comp)
 static bool tail_seen_before(xmlNodePtr dp, xmlNodePtr upto, const char *tail)
 {
 	bool seen = false;
-	for (xmlNodePtr q = ux_child(dp, "PathAndCredentials"); q && q != upto && !seen;
-	     q = ux_next(q->next, "PathAndCredentials")) {
-		char *t = ux_child_text(q, "Path");
+	for (xmlNodePtr q = w2c_ux_child(dp, "PathAndCredentials"); q && q != upto && !seen;
+	     q = w2c_ux_next(q->next, "PathAndCredentials")) {
+		char *t = w2c_ux_child_text(q, "Path");
 		const char *r = t;
 		if (r && ((r[0] | 32) >= 'a' && (r[0] | 32) <= 'z') && r[1] == ':')
 			r += 2;
@@ -205,28 +205,28 @@ static bool tail_seen_before(xmlNodePtr dp, xmlNodePtr upto, const char *tail)
 
 static void lint_driver_paths(ux_lint *lc, xmlNodePtr comp)
 {
-	xmlNodePtr dp = ux_child(comp, "DriverPaths");
-	for (xmlNodePtr p = ux_child(dp, "PathAndCredentials"); p;
-	     p = ux_next(p->next, "PathAndCredentials")) {
-		char *kv = ux_wcm_attr(p, "keyValue"), *path = ux_child_text(p, "Path");
-		for (xmlNodePtr q = ux_child(dp, "PathAndCredentials"); kv && q != p;
-		     q = ux_next(q->next, "PathAndCredentials")) {
-			char *k2 = ux_wcm_attr(q, "keyValue");
+	xmlNodePtr dp = w2c_ux_child(comp, "DriverPaths");
+	for (xmlNodePtr p = w2c_ux_child(dp, "PathAndCredentials"); p;
+	     p = w2c_ux_next(p->next, "PathAndCredentials")) {
+		char *kv = w2c_ux_wcm_attr(p, "keyValue"), *path = w2c_ux_child_text(p, "Path");
+		for (xmlNodePtr q = w2c_ux_child(dp, "PathAndCredentials"); kv && q != p;
+		     q = w2c_ux_next(q->next, "PathAndCredentials")) {
+			char *k2 = w2c_ux_wcm_attr(q, "keyValue");
 			if (k2 && !strcmp(k2, kv))
-				ux_report(lc, "driverpath.key-duplicate", W2C_SEV_ERROR, p,
+				w2c_ux_report(lc, "driverpath.key-duplicate", W2C_SEV_ERROR, p,
 					  "give every PathAndCredentials its own wcm:keyValue",
 					  "wcm:keyValue '%s' is used twice", kv);
 			free(k2);
 		}
 		if (!kv)
-			ux_report(lc, "driverpath.key-missing", W2C_SEV_ERROR, p,
+			w2c_ux_report(lc, "driverpath.key-missing", W2C_SEV_ERROR, p,
 				  "add wcm:action=\"add\" wcm:keyValue=\"N\"",
 				  "PathAndCredentials without wcm:keyValue");
 		if (!path || !*path)
-			ux_report(lc, "driverpath.empty", W2C_SEV_ERROR, p, "give a directory",
+			w2c_ux_report(lc, "driverpath.empty", W2C_SEV_ERROR, p, "give a directory",
 				  "driver path is empty");
 		else if (strlen(path) > MAX_PATH_CHARS)
-			ux_report(lc, "path.length", W2C_SEV_ERROR, ux_child(p, "Path"),
+			w2c_ux_report(lc, "path.length", W2C_SEV_ERROR, w2c_ux_child(p, "Path"),
 				  "shorten the path", "driver path has %zu characters, at most %d allowed",
 				  strlen(path), MAX_PATH_CHARS);
 		else if (lc->t && lc->t->root) {
@@ -240,7 +240,7 @@ static void lint_driver_paths(ux_lint *lc, xmlNodePtr comp)
 					*c = '/';
 			if (unix_path && !w2c_tree_lookup(lc->t->root, unix_path) &&
 			    !tail_seen_before(dp, p, rest))
-				ux_report(lc, "driverpath.missing", W2C_SEV_WARNING, ux_child(p, "Path"),
+				w2c_ux_report(lc, "driverpath.missing", W2C_SEV_WARNING, w2c_ux_child(p, "Path"),
 					  "add the drivers to the media (win2cloud inject) or fix the path",
 					  "driver path '%s' is not on the media (on any drive letter); it "
 					  "must come from another drive", path);
@@ -255,21 +255,21 @@ static void lint_driver_paths(ux_lint *lc, xmlNodePtr comp)
  * command paths over the limit. */
 static void lint_ordered(ux_lint *lc, xmlNodePtr list, const char *item, const char *path_el)
 {
-	for (xmlNodePtr a = ux_child(list, item); a; a = ux_next(a->next, item)) {
-		char *oa = ux_child_text(a, "Order"), *cmd = path_el ? ux_child_text(a, path_el) : NULL;
-		for (xmlNodePtr b = ux_child(list, item); oa && b != a; b = ux_next(b->next, item)) {
-			char *ob = ux_child_text(b, "Order");
+	for (xmlNodePtr a = w2c_ux_child(list, item); a; a = w2c_ux_next(a->next, item)) {
+		char *oa = w2c_ux_child_text(a, "Order"), *cmd = path_el ? w2c_ux_child_text(a, path_el) : NULL;
+		for (xmlNodePtr b = w2c_ux_child(list, item); oa && b != a; b = w2c_ux_next(b->next, item)) {
+			char *ob = w2c_ux_child_text(b, "Order");
 			if (ob && !strcmp(oa, ob))
-				ux_report(lc, "order.duplicate", W2C_SEV_ERROR, a,
+				w2c_ux_report(lc, "order.duplicate", W2C_SEV_ERROR, a,
 					  "number the commands 1, 2, 3 ... without repeats",
 					  "Order %s is used twice in %s", oa, (const char *)list->name);
 			free(ob);
 		}
 		if (!oa)
-			ux_report(lc, "order.missing", W2C_SEV_ERROR, a, "add <Order>N</Order>",
+			w2c_ux_report(lc, "order.missing", W2C_SEV_ERROR, a, "add <Order>N</Order>",
 				  "%s without <Order>", item);
 		if (cmd && strlen(cmd) > MAX_PATH_CHARS)
-			ux_report(lc, "path.length", W2C_SEV_ERROR, ux_child(a, path_el),
+			w2c_ux_report(lc, "path.length", W2C_SEV_ERROR, w2c_ux_child(a, path_el),
 				  "move the command into a script and run that",
 				  "command has %zu characters, at most %d allowed", strlen(cmd),
 				  MAX_PATH_CHARS);
@@ -293,7 +293,7 @@ static void lint_product_key(ux_lint *lc, xmlNodePtr el)
 {
 	/* <ProductKey><Key>..</Key></ProductKey> in windowsPE, plain text in
 	 * Shell-Setup; a ProductKey with other children but no Key has none. */
-	xmlNodePtr k = ux_child(el, "Key");
+	xmlNodePtr k = w2c_ux_child(el, "Key");
 	bool has_el = false;
 	for (xmlNodePtr c = el->children; c; c = c->next)
 		has_el |= c->type == XML_ELEMENT_NODE;
@@ -301,9 +301,9 @@ static void lint_product_key(ux_lint *lc, xmlNodePtr el)
 		return;
 	if (!k)
 		k = el;
-	char *key = ux_text(k);
+	char *key = w2c_ux_text(k);
 	if (key && *key && !product_key_form(key))
-		ux_report(lc, "productkey.format", W2C_SEV_ERROR, k,
+		w2c_ux_report(lc, "productkey.format", W2C_SEV_ERROR, k,
 			  "use the form XXXXX-XXXXX-XXXXX-XXXXX-XXXXX, or remove it for evaluation media",
 			  "product key is not of the form XXXXX-XXXXX-XXXXX-XXXXX-XXXXX (value not shown)");
 	free(key);
@@ -319,34 +319,34 @@ static void identity_attr(ux_lint *lc, xmlNodePtr c, const char *attr, const cha
 	char fix[128];
 	snprintf(fix, sizeof fix, "%s=\"%s\"", attr, want);
 	if (!have || w2c_strcasecmp(have, want))
-		ux_report(lc, "component.identity", W2C_SEV_ERROR, c, fix, "%s is '%s', expected '%s'",
+		w2c_ux_report(lc, "component.identity", W2C_SEV_ERROR, c, fix, "%s is '%s', expected '%s'",
 			  attr, have ? have : "(missing)", want);
 	else if (strcmp(have, want))
-		ux_report(lc, "component.identity-case", W2C_SEV_WARNING, c, fix,
+		w2c_ux_report(lc, "component.identity-case", W2C_SEV_WARNING, c, fix,
 			  "%s is '%s', expected exactly '%s'", attr, have, want);
 }
 
 static void lint_identity(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
 {
-	const char *name = ux_attr(c, "name"), *arch = ux_attr(c, "processorArchitecture");
-	const char *tok = ux_attr(c, "publicKeyToken"), *lang = ux_attr(c, "language");
-	const char *vs = ux_attr(c, "versionScope");
+	const char *name = w2c_ux_attr(c, "name"), *arch = w2c_ux_attr(c, "processorArchitecture");
+	const char *tok = w2c_ux_attr(c, "publicKeyToken"), *lang = w2c_ux_attr(c, "language");
+	const char *vs = w2c_ux_attr(c, "versionScope");
 
 	if (!name)
-		ux_report(lc, "component.identity", W2C_SEV_ERROR, c, "add name=\"...\"",
+		w2c_ux_report(lc, "component.identity", W2C_SEV_ERROR, c, "add name=\"...\"",
 			  "component without a name");
-	if (!ux_arch_valid(arch))
-		ux_report(lc, "component.arch", W2C_SEV_ERROR, c,
+	if (!w2c_ux_arch_valid(arch))
+		w2c_ux_report(lc, "component.arch", W2C_SEV_ERROR, c,
 			  "set processorArchitecture to amd64, x86, arm64 or wow64",
 			  "processorArchitecture '%s' is not an architecture", arch ? arch : "(missing)");
 	identity_attr(lc, c, "publicKeyToken", tok, W2C_UNATTEND_TOKEN);
 	identity_attr(lc, c, "language", lang, "neutral");
 	identity_attr(lc, c, "versionScope", vs, "nonSxS");
-	for (xmlNodePtr p = ux_child(settings, "component"); name && p != c;
-	     p = ux_next(p->next, "component")) {
-		const char *pn = ux_attr(p, "name"), *pa = ux_attr(p, "processorArchitecture");
+	for (xmlNodePtr p = w2c_ux_child(settings, "component"); name && p != c;
+	     p = w2c_ux_next(p->next, "component")) {
+		const char *pn = w2c_ux_attr(p, "name"), *pa = w2c_ux_attr(p, "processorArchitecture");
 		if (pn && !w2c_strcasecmp(pn, name) && ((!pa && !arch) || (pa && arch && !strcmp(pa, arch))))
-			ux_report(lc, "component.duplicate", W2C_SEV_ERROR, c,
+			w2c_ux_report(lc, "component.duplicate", W2C_SEV_ERROR, c,
 				  "merge the two blocks into one",
 				  "component %s (%s) appears twice in this pass", name, arch ? arch : "?");
 	}
@@ -356,16 +356,16 @@ static void lint_identity(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
  * Setup (spec §5.2) unless a twin for the right arch exists. */
 static void lint_arch_match(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
 {
-	const char *name = ux_attr(c, "name"), *arch = ux_attr(c, "processorArchitecture");
+	const char *name = w2c_ux_attr(c, "name"), *arch = w2c_ux_attr(c, "processorArchitecture");
 	const char *want = lc->image_arch;
 
 	if (!want || !name || !arch || !strcmp(arch, want))
 		return;
 	if (!strcmp(arch, "wow64") && (!strcmp(want, "amd64") || !strcmp(want, "arm64")))
 		return;
-	if (ux_component(settings, name, want))
+	if (w2c_ux_component(settings, name, want))
 		return;
-	ux_report(lc, "component.arch-mismatch", W2C_SEV_ERROR, c,
+	w2c_ux_report(lc, "component.arch-mismatch", W2C_SEV_ERROR, c,
 		  "set processorArchitecture to the image's architecture",
 		  "processorArchitecture '%s' does not match the install image (%s): Setup skips "
 		  "this component", arch, want);
@@ -373,35 +373,35 @@ static void lint_arch_match(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings)
 
 static void lint_component(ux_lint *lc, xmlNodePtr c, xmlNodePtr settings, unsigned pass)
 {
-	const char *name = ux_attr(c, "name");
+	const char *name = w2c_ux_attr(c, "name");
 	bool strict = false;
-	unsigned ok = ux_component_passes(name, &strict);
+	unsigned ok = w2c_ux_component_passes(name, &strict);
 
 	lint_identity(lc, c, settings);
 	lint_arch_match(lc, c, settings);
 	if (name && !ok)
-		ux_report(lc, "component.unknown", W2C_SEV_INFO, c, "check the name against the "
+		w2c_ux_report(lc, "component.unknown", W2C_SEV_INFO, c, "check the name against the "
 			  "unattend reference", "component %s is not in win2cloud's table", name);
 	else if (name && pass && !(ok & pass))
-		ux_report(lc, "component.pass", strict ? W2C_SEV_ERROR : W2C_SEV_WARNING, c,
+		w2c_ux_report(lc, "component.pass", strict ? W2C_SEV_ERROR : W2C_SEV_WARNING, c,
 			  "move it to a pass where it is valid",
 			  "component %s is not valid in pass %s; Setup ignores it there", name,
-			  ux_attr(settings, "pass"));
-	if (ux_child(c, "UserAccounts") && pass && !(pass & (UX_OOBESYSTEM | UX_AUDITSYSTEM)))
-		ux_report(lc, "component.pass", W2C_SEV_ERROR, ux_child(c, "UserAccounts"),
+			  w2c_ux_attr(settings, "pass"));
+	if (w2c_ux_child(c, "UserAccounts") && pass && !(pass & (UX_OOBESYSTEM | UX_AUDITSYSTEM)))
+		w2c_ux_report(lc, "component.pass", W2C_SEV_ERROR, w2c_ux_child(c, "UserAccounts"),
 			  "move UserAccounts to the oobeSystem pass",
 			  "UserAccounts is only valid in oobeSystem or auditSystem");
 	lint_accounts(lc, c);
 	lint_driver_paths(lc, c);
-	lint_ordered(lc, ux_child(c, "RunSynchronous"), "RunSynchronousCommand", "Path");
-	lint_ordered(lc, ux_child(c, "FirstLogonCommands"), "SynchronousCommand", NULL);
-	lint_ordered(lc, ux_child(c, "LogonCommands"), "AsynchronousCommand", NULL);
-	if (ux_child(c, "ProductKey"))
-		lint_product_key(lc, ux_child(c, "ProductKey"));
-	if (ux_child(ux_child(c, "UserData"), "ProductKey"))
-		lint_product_key(lc, ux_child(ux_child(c, "UserData"), "ProductKey"));
+	lint_ordered(lc, w2c_ux_child(c, "RunSynchronous"), "RunSynchronousCommand", "Path");
+	lint_ordered(lc, w2c_ux_child(c, "FirstLogonCommands"), "SynchronousCommand", NULL);
+	lint_ordered(lc, w2c_ux_child(c, "LogonCommands"), "AsynchronousCommand", NULL);
+	if (w2c_ux_child(c, "ProductKey"))
+		lint_product_key(lc, w2c_ux_child(c, "ProductKey"));
+	if (w2c_ux_child(w2c_ux_child(c, "UserData"), "ProductKey"))
+		lint_product_key(lc, w2c_ux_child(w2c_ux_child(c, "UserData"), "ProductKey"));
 	if (name && !w2c_strcasecmp(name, "Microsoft-Windows-Setup"))
-		ux_lint_setup(lc, c);
+		w2c_ux_lint_setup(lc, c);
 }
 
 static void lint_settings(ux_lint *lc, xmlNodePtr root)
@@ -409,26 +409,26 @@ static void lint_settings(ux_lint *lc, xmlNodePtr root)
 	unsigned seen = 0;
 	bool has_admin_pw = false, has_pe = false;
 
-	for (xmlNodePtr s = ux_child(root, "settings"); s; s = ux_next(s->next, "settings")) {
-		const char *pass = ux_attr(s, "pass");
-		unsigned bit = ux_pass_bit(pass);
+	for (xmlNodePtr s = w2c_ux_child(root, "settings"); s; s = w2c_ux_next(s->next, "settings")) {
+		const char *pass = w2c_ux_attr(s, "pass");
+		unsigned bit = w2c_ux_pass_bit(pass);
 		if (!bit)
-			ux_report(lc, "pass.unknown", W2C_SEV_ERROR, s,
+			w2c_ux_report(lc, "pass.unknown", W2C_SEV_ERROR, s,
 				  "use windowsPE, offlineServicing, generalize, specialize, "
 				  "auditSystem, auditUser or oobeSystem (exact case)",
 				  "unknown pass '%s'", pass ? pass : "(missing)");
 		else if (seen & bit)
-			ux_report(lc, "pass.duplicate", W2C_SEV_ERROR, s,
+			w2c_ux_report(lc, "pass.duplicate", W2C_SEV_ERROR, s,
 				  "merge both blocks into one", "pass %s appears twice", pass);
 		seen |= bit;
 		has_pe |= bit == UX_WINDOWSPE;
-		for (xmlNodePtr c = ux_child(s, "component"); c; c = ux_next(c->next, "component")) {
+		for (xmlNodePtr c = w2c_ux_child(s, "component"); c; c = w2c_ux_next(c->next, "component")) {
 			lint_component(lc, c, s, bit);
-			has_admin_pw |= ux_child(ux_child(c, "UserAccounts"), "AdministratorPassword") != NULL;
+			has_admin_pw |= w2c_ux_child(w2c_ux_child(c, "UserAccounts"), "AdministratorPassword") != NULL;
 		}
 	}
 	if (has_pe && !has_admin_pw)
-		ux_report(lc, "password.missing", W2C_SEV_WARNING, root,
+		w2c_ux_report(lc, "password.missing", W2C_SEV_WARNING, root,
 			  "add oobeSystem/Microsoft-Windows-Shell-Setup/UserAccounts/AdministratorPassword "
 			  "(win2cloud unattend merge --admin-password-file F)",
 			  "no Administrator password: Setup stops and asks for one on Server editions");
@@ -446,25 +446,25 @@ w2c_code w2c_unattend_lint(const char *data, size_t len, const w2c_lint_options 
 
 	memset(report, 0, sizeof *report);
 	lc.t = lc.o->target;
-	doc = ux_parse(data, len, "answer file", msg, sizeof msg, &ns_ok);
+	doc = w2c_ux_parse(data, len, "answer file", msg, sizeof msg, &ns_ok);
 	if (!doc) {
-		ux_report(&lc, "xml.parse", W2C_SEV_ERROR, NULL, "fix the XML syntax",
+		w2c_ux_report(&lc, "xml.parse", W2C_SEV_ERROR, NULL, "fix the XML syntax",
 			  "not well-formed XML: %s", msg);
 		return lc.oom ? w2c_set_error(err, W2C_ERR_NOMEM, "out of memory") : W2C_OK;
 	}
 	root = xmlDocGetRootElement(doc);
-	if (!ux_is(root, "unattend") || !root->ns ||
+	if (!w2c_ux_is(root, "unattend") || !root->ns ||
 	    strcmp((const char *)root->ns->href, W2C_UNATTEND_NS))
-		ux_report(&lc, "xml.root", W2C_SEV_ERROR, root,
+		w2c_ux_report(&lc, "xml.root", W2C_SEV_ERROR, root,
 			  "<unattend xmlns=\"" W2C_UNATTEND_NS "\">",
 			  "root element must be <unattend> in namespace %s", W2C_UNATTEND_NS);
 	if (!ns_ok)
-		ux_report(&lc, "xml.namespace", W2C_SEV_ERROR, root,
+		w2c_ux_report(&lc, "xml.namespace", W2C_SEV_ERROR, root,
 			  "declare xmlns:wcm=\"" W2C_UNATTEND_WCM_NS "\" on the root",
 			  "a namespace prefix is used without being declared");
 	lint_wcm_bindings(&lc, root);
-	if (ux_is(root, "unattend")) {
-		ux_lint_resolve_arch(&lc, root);
+	if (w2c_ux_is(root, "unattend")) {
+		w2c_ux_lint_resolve_arch(&lc, root);
 		lint_settings(&lc, root);
 	}
 	xmlFreeDoc(doc);

@@ -111,7 +111,7 @@ static void mark(xmlNodePtr n, ux_spans *s, const char *in, size_t len)
 	}
 }
 
-xmlDocPtr ux_parse_spans(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+xmlDocPtr w2c_ux_parse_spans(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
 			 ux_spans **spans)
 {
 	ux_spans *s = calloc(1, sizeof *s);
@@ -122,7 +122,7 @@ xmlDocPtr ux_parse_spans(const char *data, size_t len, const char *name, char *m
 	if (!s || !ctx || !ctx->sax || len > (size_t)1 << 30) {
 		free(s);
 		xmlFreeParserCtxt(ctx);
-		return ux_parse(data, len, name, msg, msgsz, NULL);
+		return w2c_ux_parse(data, len, name, msg, msgsz, NULL);
 	}
 	s->start = ctx->sax->startElementNs;
 	s->end = ctx->sax->endElementNs;
@@ -145,11 +145,11 @@ xmlDocPtr ux_parse_spans(const char *data, size_t len, const char *name, char *m
 	/* Not UTF-8, not well-formed, or offsets that do not fit: the plain parse
 	 * (and its error message) and the plain dump. */
 	xmlFreeDoc(doc);
-	ux_spans_free(s);
-	return ux_parse(data, len, name, msg, msgsz, NULL);
+	w2c_ux_spans_free(s);
+	return w2c_ux_parse(data, len, name, msg, msgsz, NULL);
 }
 
-void ux_spans_free(ux_spans *s)
+void w2c_ux_spans_free(ux_spans *s)
 {
 	if (s)
 		free(s->v);
@@ -289,7 +289,7 @@ static bool emit(out *o, xmlNodePtr n, ux_spans *s, const char *in)
 static bool same_tree(xmlDocPtr doc, const char *text, size_t len)
 {
 	char msg[64];
-	xmlDocPtr back = ux_parse(text, len, "merged", msg, sizeof msg, NULL);
+	xmlDocPtr back = w2c_ux_parse(text, len, "merged", msg, sizeof msg, NULL);
 	xmlChar *a = NULL, *b = NULL;
 	int la = 0, lb = 0;
 	if (!back)
@@ -303,7 +303,7 @@ static bool same_tree(xmlDocPtr doc, const char *text, size_t len)
 	return same;
 }
 
-w2c_code ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_len, bool crlf,
+w2c_code w2c_ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_len, bool crlf,
 			 char **res, size_t *res_len, w2c_error *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -326,5 +326,5 @@ w2c_code ux_dump_spliced(xmlDocPtr doc, ux_spans *s, const char *in, size_t in_l
 		}
 	}
 	free(o.buf);
-	return ux_dump(doc, crlf, res, res_len, err);
+	return w2c_ux_dump(doc, crlf, res, res_len, err);
 }

@@ -12,7 +12,7 @@ static const char *const pass_names[] = {
 	"auditSystem", "auditUser", "oobeSystem",
 };
 
-unsigned ux_pass_bit(const char *name)
+unsigned w2c_ux_pass_bit(const char *name)
 {
 	for (size_t i = 0; name && i < sizeof pass_names / sizeof pass_names[0]; i++)
 		if (!strcmp(name, pass_names[i]))
@@ -55,7 +55,7 @@ static const struct {
 	{ "Microsoft-Windows-DNS-Client", UX_SPECIALIZE, false },
 };
 
-unsigned ux_component_passes(const char *name, bool *strict)
+unsigned w2c_ux_component_passes(const char *name, bool *strict)
 {
 	for (size_t i = 0; name && i < sizeof components / sizeof components[0]; i++)
 		/* Setup matches component names case-insensitively (PnPSysprep
@@ -68,7 +68,7 @@ unsigned ux_component_passes(const char *name, bool *strict)
 	return 0;
 }
 
-bool ux_arch_valid(const char *arch)
+bool w2c_ux_arch_valid(const char *arch)
 {
 	static const char *const ok[] = { "amd64", "x86", "arm64", "wow64" };
 	for (size_t i = 0; arch && i < sizeof ok / sizeof ok[0]; i++)
@@ -77,7 +77,7 @@ bool ux_arch_valid(const char *arch)
 	return false;
 }
 
-xmlDocPtr ux_parse(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
+xmlDocPtr w2c_ux_parse(const char *data, size_t len, const char *name, char *msg, size_t msgsz,
 		   bool *ns_ok)
 {
 	xmlParserCtxtPtr ctx = xmlNewParserCtxt();
@@ -114,7 +114,7 @@ xmlDocPtr ux_parse(const char *data, size_t len, const char *name, char *msg, si
 	return doc;
 }
 
-w2c_code ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err)
+w2c_code w2c_ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *err)
 {
 	xmlChar *buf = NULL;
 	int n = 0;
@@ -148,25 +148,25 @@ w2c_code ux_dump(xmlDocPtr doc, bool crlf, char **out, size_t *len, w2c_error *e
 	return W2C_OK;
 }
 
-bool ux_is(const xmlNode *n, const char *local)
+bool w2c_ux_is(const xmlNode *n, const char *local)
 {
 	return n && n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, local);
 }
 
-xmlNodePtr ux_next(xmlNodePtr from, const char *local)
+xmlNodePtr w2c_ux_next(xmlNodePtr from, const char *local)
 {
 	for (xmlNodePtr c = from; c; c = c->next)
-		if (ux_is(c, local))
+		if (w2c_ux_is(c, local))
 			return c;
 	return NULL;
 }
 
-xmlNodePtr ux_child(const xmlNode *parent, const char *local)
+xmlNodePtr w2c_ux_child(const xmlNode *parent, const char *local)
 {
-	return parent ? ux_next(parent->children, local) : NULL;
+	return parent ? w2c_ux_next(parent->children, local) : NULL;
 }
 
-char *ux_text(const xmlNode *n)
+char *w2c_ux_text(const xmlNode *n)
 {
 	xmlChar *t;
 	char *s, *b, *e;
@@ -186,12 +186,12 @@ char *ux_text(const xmlNode *n)
 	return s;
 }
 
-char *ux_child_text(const xmlNode *parent, const char *local)
+char *w2c_ux_child_text(const xmlNode *parent, const char *local)
 {
-	return ux_text(ux_child(parent, local));
+	return w2c_ux_text(w2c_ux_child(parent, local));
 }
 
-const char *ux_attr(const xmlNode *n, const char *name)
+const char *w2c_ux_attr(const xmlNode *n, const char *name)
 {
 	for (xmlAttrPtr a = n ? n->properties : NULL; a; a = a->next)
 		if (!a->ns && !strcmp((const char *)a->name, name) && a->children &&
@@ -200,7 +200,7 @@ const char *ux_attr(const xmlNode *n, const char *name)
 	return NULL;
 }
 
-char *ux_wcm_attr(const xmlNode *n, const char *local)
+char *w2c_ux_wcm_attr(const xmlNode *n, const char *local)
 {
 	xmlChar *v = xmlGetNsProp(n, BAD_CAST local, BAD_CAST W2C_UNATTEND_WCM_NS);
 	char *s = v ? w2c_strdup((const char *)v) : NULL;
@@ -208,20 +208,20 @@ char *ux_wcm_attr(const xmlNode *n, const char *local)
 	return s;
 }
 
-xmlNodePtr ux_settings(xmlNodePtr root, const char *pass)
+xmlNodePtr w2c_ux_settings(xmlNodePtr root, const char *pass)
 {
-	for (xmlNodePtr s = ux_child(root, "settings"); s; s = ux_next(s->next, "settings")) {
-		const char *p = ux_attr(s, "pass");
+	for (xmlNodePtr s = w2c_ux_child(root, "settings"); s; s = w2c_ux_next(s->next, "settings")) {
+		const char *p = w2c_ux_attr(s, "pass");
 		if (p && !strcmp(p, pass))
 			return s;
 	}
 	return NULL;
 }
 
-xmlNodePtr ux_component(xmlNodePtr settings, const char *name, const char *arch)
+xmlNodePtr w2c_ux_component(xmlNodePtr settings, const char *name, const char *arch)
 {
-	for (xmlNodePtr c = ux_child(settings, "component"); c; c = ux_next(c->next, "component")) {
-		const char *n = ux_attr(c, "name"), *a = ux_attr(c, "processorArchitecture");
+	for (xmlNodePtr c = w2c_ux_child(settings, "component"); c; c = w2c_ux_next(c->next, "component")) {
+		const char *n = w2c_ux_attr(c, "name"), *a = w2c_ux_attr(c, "processorArchitecture");
 		if (n && !w2c_strcasecmp(n, name) && (!arch || (a && !strcmp(a, arch))))
 			return c;
 	}
@@ -243,7 +243,7 @@ static const char *indent_before(const xmlNode *n)
 	return nl + 1;
 }
 
-void ux_editor_init(ux_editor *ed, xmlDocPtr doc)
+void w2c_ux_editor_init(ux_editor *ed, xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	xmlNodePtr first = NULL;
@@ -276,7 +276,7 @@ static bool only_blank(const xmlNode *parent)
 	return true;
 }
 
-xmlNodePtr ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text)
+xmlNodePtr w2c_ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text)
 {
 	xmlNodePtr n = xmlNewDocNode(ed->doc, ed->ns, BAD_CAST local, NULL);
 	xmlNodePtr last_el = NULL;
@@ -316,29 +316,29 @@ xmlNodePtr ux_append(ux_editor *ed, xmlNodePtr parent, const char *local, const 
 	return n;
 }
 
-xmlNodePtr ux_ensure(ux_editor *ed, xmlNodePtr parent, const char *local)
+xmlNodePtr w2c_ux_ensure(ux_editor *ed, xmlNodePtr parent, const char *local)
 {
-	xmlNodePtr c = ux_child(parent, local);
-	return c ? c : ux_append(ed, parent, local, NULL);
+	xmlNodePtr c = w2c_ux_child(parent, local);
+	return c ? c : w2c_ux_append(ed, parent, local, NULL);
 }
 
-xmlNodePtr ux_set(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text)
+xmlNodePtr w2c_ux_set(ux_editor *ed, xmlNodePtr parent, const char *local, const char *text)
 {
-	xmlNodePtr c = ux_child(parent, local);
+	xmlNodePtr c = w2c_ux_child(parent, local);
 	if (!c)
-		return ux_append(ed, parent, local, text);
+		return w2c_ux_append(ed, parent, local, text);
 	xmlNodeSetContent(c, NULL);
 	xmlNodeAddContent(c, BAD_CAST text);
 	return c;
 }
 
-void ux_set_wcm(xmlNodePtr n, const char *local, const char *value)
+void w2c_ux_set_wcm(xmlNodePtr n, const char *local, const char *value)
 {
 	xmlNsPtr ns = xmlSearchNsByHref(n->doc, n, BAD_CAST W2C_UNATTEND_WCM_NS);
 	if (!ns) {
 		/* Declare it where the user's file would: on the component. */
 		xmlNodePtr at = n;
-		while (at->parent && at->parent->type == XML_ELEMENT_NODE && !ux_is(at, "component"))
+		while (at->parent && at->parent->type == XML_ELEMENT_NODE && !w2c_ux_is(at, "component"))
 			at = at->parent;
 		ns = xmlNewNs(at, BAD_CAST W2C_UNATTEND_WCM_NS, BAD_CAST "wcm");
 		if (!ns) /* prefix "wcm" taken by another URI */
@@ -347,23 +347,23 @@ void ux_set_wcm(xmlNodePtr n, const char *local, const char *value)
 	xmlSetNsProp(n, ns, BAD_CAST local, BAD_CAST value);
 }
 
-xmlNodePtr ux_ensure_settings(ux_editor *ed, const char *pass)
+xmlNodePtr w2c_ux_ensure_settings(ux_editor *ed, const char *pass)
 {
-	xmlNodePtr root = xmlDocGetRootElement(ed->doc), s = ux_settings(root, pass);
+	xmlNodePtr root = xmlDocGetRootElement(ed->doc), s = w2c_ux_settings(root, pass);
 	if (s)
 		return s;
-	s = ux_append(ed, root, "settings", NULL);
+	s = w2c_ux_append(ed, root, "settings", NULL);
 	xmlSetProp(s, BAD_CAST "pass", BAD_CAST pass);
 	return s;
 }
 
-xmlNodePtr ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const char *name,
+xmlNodePtr w2c_ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const char *name,
 			       const char *arch)
 {
-	xmlNodePtr c = ux_component(settings, name, arch);
+	xmlNodePtr c = w2c_ux_component(settings, name, arch);
 	if (c)
 		return c;
-	c = ux_append(ed, settings, "component", NULL);
+	c = w2c_ux_append(ed, settings, "component", NULL);
 	xmlSetProp(c, BAD_CAST "name", BAD_CAST name);
 	xmlSetProp(c, BAD_CAST "processorArchitecture", BAD_CAST arch);
 	xmlSetProp(c, BAD_CAST "publicKeyToken", BAD_CAST W2C_UNATTEND_TOKEN);
@@ -379,8 +379,8 @@ static bool holds_password(const xmlNode *n, unsigned depth)
 	for (const xmlNode *c = n ? n->children : NULL; c && depth < 64; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (ux_is(c, "Password") || ux_is(c, "AdministratorPassword")) {
-			char *v = ux_child_text(c, "Value");
+		if (w2c_ux_is(c, "Password") || w2c_ux_is(c, "AdministratorPassword")) {
+			char *v = w2c_ux_child_text(c, "Value");
 			bool set = v && *v;
 			free(v);
 			if (set)
@@ -396,7 +396,7 @@ bool w2c_unattend_has_password(const char *xml, size_t len)
 {
 	char msg[128];
 	bool ns_ok;
-	xmlDocPtr doc = ux_parse(xml, len, "answer file", msg, sizeof msg, &ns_ok);
+	xmlDocPtr doc = w2c_ux_parse(xml, len, "answer file", msg, sizeof msg, &ns_ok);
 	/* unparsable: assume it may hold one, the safe side for file modes */
 	bool pw = !doc || holds_password((const xmlNode *)doc, 0);
 	xmlFreeDoc(doc);

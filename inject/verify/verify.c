@@ -23,7 +23,7 @@ static char *vformat(const char *fmt, va_list ap)
 	return w2c_strdup(msg);
 }
 
-void vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const char *field,
+void w2c_vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const char *field,
 		const char *fmt, ...)
 {
 	w2c_verify_finding *f = grow(c->r->findings, c->r->n_findings, sizeof *f);
@@ -46,7 +46,7 @@ void vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const ch
 						     .message = msg };
 }
 
-void vr_note(vctx *c, const char *fmt, ...)
+void w2c_vr_note(vctx *c, const char *fmt, ...)
 {
 	char **n = grow(c->r->notes, c->r->n_notes, sizeof *n);
 	va_list ap;
@@ -64,11 +64,11 @@ void vr_note(vctx *c, const char *fmt, ...)
 	n[c->r->n_notes++] = msg;
 }
 
-void vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char *detail)
+void w2c_vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char *detail)
 {
 	static const char *names[] = { "added", "removed", "changed" };
 	w2c_verify_change *ch = grow(c->r->changes, c->r->n_changes, sizeof *ch);
-	const vallow *a = vr_allowed(c, path);
+	const vallow *a = w2c_vr_allowed(c, path);
 
 	if (!ch || !(ch[c->r->n_changes].path = w2c_strdup(path))) {
 		if (ch)
@@ -84,7 +84,7 @@ void vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char 
 	const char *field = !detail ? names[kind] : !strncmp(detail, "size", 4) ? "size"
 			  : !strncmp(detail, "sha256", 6) ? "sha256" : "type";
 	if (!a)
-		vr_finding(c, W2C_VERIFY_CONTENT, path, field,
+		w2c_vr_finding(c, W2C_VERIFY_CONTENT, path, field,
 			   "%s: %s: %s compared with %s%s%s%s, expected identical (or --allow-edit %s)",
 			   c->iso, path, names[kind], c->o->against, detail ? " (" : "",
 			   detail ? detail : "", detail ? ")" : "", path);
@@ -104,7 +104,7 @@ static bool covers(const char *prefix, const char *path)
 	return !strncasecmp(prefix, path, n) && (path[n] == 0 || path[n] == '/');
 }
 
-const vallow *vr_allowed(const vctx *c, const char *path)
+const vallow *w2c_vr_allowed(const vctx *c, const char *path)
 {
 	for (size_t i = 0; i < c->n_allow; i++)
 		if (covers(c->allow[i].prefix, path))
@@ -112,7 +112,7 @@ const vallow *vr_allowed(const vctx *c, const char *path)
 	return NULL;
 }
 
-w2c_code vr_allow_add(vctx *c, const char *prefix, const char *why)
+w2c_code w2c_vr_allow_add(vctx *c, const char *prefix, const char *why)
 {
 	vallow *a = grow(c->allow, c->n_allow, sizeof *a);
 	if (!a)
@@ -175,7 +175,7 @@ static w2c_code read_node(void *p, uint64_t off, uint8_t *buf, size_t len, w2c_e
 	return rc;
 }
 
-w2c_code vr_hash_node(vctx *c, w2c_media *m, const w2c_node *n, char hex[65], w2c_error *err)
+w2c_code w2c_vr_hash_node(vctx *c, w2c_media *m, const w2c_node *n, char hex[65], w2c_error *err)
 {
 	struct node_src s = { m, n };
 	return hash_stream(c, read_node, &s, n->size, n->name, hex, err);
@@ -187,7 +187,7 @@ static w2c_code read_image(void *p, uint64_t off, uint8_t *buf, size_t len, w2c_
 }
 
 /* OUT.iso.sha256 (written by build) must name the image and hold its digest. */
-w2c_code vr_check_checksum(vctx *c, w2c_error *err)
+w2c_code w2c_vr_check_checksum(vctx *c, w2c_error *err)
 {
 	char *sumpath = w2c_asprintf("%s.sha256", c->iso), *text = NULL, *name = NULL, want[65];
 	const char *base = strrchr(c->iso, '/') ? strrchr(c->iso, '/') + 1 : c->iso;
@@ -199,7 +199,7 @@ w2c_code vr_check_checksum(vctx *c, w2c_error *err)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	rc = w2c_read_file(sumpath, MAX_SUMFILE, &text, &len, &e2);
 	if (rc == W2C_ERR_NOT_FOUND) {
-		vr_note(c, "%s: no checksum file (build writes one); image not hashed", sumpath);
+		w2c_vr_note(c, "%s: no checksum file (build writes one); image not hashed", sumpath);
 		free(sumpath);
 		return W2C_OK;
 	}
@@ -207,16 +207,16 @@ w2c_code vr_check_checksum(vctx *c, w2c_error *err)
 		rc = w2c_sha256sum_parse(text, len, sumpath, want, &name, &e2);
 	free(text);
 	if (rc) {
-		vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "line", "%s", e2.message);
+		w2c_vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "line", "%s", e2.message);
 		free(sumpath);
 		return W2C_OK;
 	}
 	if (strcmp(name, base))
-		vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "name",
+		w2c_vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "name",
 			   "%s: names '%s', expected '%s' (the image next to it)", sumpath, name, base);
 	rc = hash_stream(c, read_image, c->out, w2c_media_size(c->out), base, c->r->sha256, err);
 	if (!rc && strcmp(want, c->r->sha256))
-		vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "sha256",
+		w2c_vr_finding(c, W2C_VERIFY_CHECKSUM, sumpath, "sha256",
 			   "%s: sha256 is %s, but %s hashes to %s", sumpath, want, c->iso, c->r->sha256);
 	free(name);
 	free(sumpath);
@@ -231,26 +231,26 @@ static w2c_code run_checks(vctx *c, w2c_error *err)
 	if (!rc)
 		c->progress_total = w2c_media_size(c->out);
 	for (size_t i = 0; !rc && i < c->o->n_allow_edits; i++)
-		if (vr_allow_add(c, c->o->allow_edits[i], "--allow-edit"))
+		if (w2c_vr_allow_add(c, c->o->allow_edits[i], "--allow-edit"))
 			rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	if (!rc && c->o->against)
-		rc = vr_open_source(c, err);
+		rc = w2c_vr_open_source(c, err);
 	if (!rc)
-		rc = vr_read_manifest(c, c->out, true, err);
+		rc = w2c_vr_read_manifest(c, c->out, true, err);
 	if (!rc && c->src_root)
-		rc = vr_read_manifest(c, c->src, false, err);
+		rc = w2c_vr_read_manifest(c, c->src, false, err);
 	if (!rc)
-		rc = vr_allow_split(c, err);
+		rc = w2c_vr_allow_split(c, err);
 	if (!rc)
-		rc = vr_check_catalog(c, err);
+		rc = w2c_vr_check_catalog(c, err);
 	if (!rc)
-		vr_check_bootwim(c);
+		w2c_vr_check_bootwim(c);
 	if (!rc)
-		rc = vr_check_names(c, err);
+		rc = w2c_vr_check_names(c, err);
 	if (!rc && c->o->against)
-		rc = vr_check_content(c, err);
+		rc = w2c_vr_check_content(c, err);
 	if (!rc)
-		rc = vr_check_checksum(c, err);
+		rc = w2c_vr_check_checksum(c, err);
 	return rc;
 }
 
@@ -270,13 +270,13 @@ static w2c_code run_boots(vctx *c, w2c_error *err)
 		snprintf(when, sizeof when, b->gave_up ? "gave up on the disc after %.1f s" :
 			 "did not start the El Torito image within %.0f s", b->gave_up ? b->seconds : t);
 		if (!b->started)
-			vr_finding(c, W2C_VERIFY_BOOT, c->iso, fwname[fw],
+			w2c_vr_finding(c, W2C_VERIFY_BOOT, c->iso, fwname[fw],
 				   "%s: %s boot: the firmware %s, expected it to start the El Torito "
 				   "image (%s)", c->iso, fwname[fw], when,
 				   fw == W2C_FW_BIOS ? "SeaBIOS 'Booting from 0000:7c00'"
 						     : "OVMF 'BdsDxe: starting Boot... DVD-ROM'");
 		else if (!b->expect_seen)
-			vr_finding(c, W2C_VERIFY_BOOT, c->iso, fwname[fw],
+			w2c_vr_finding(c, W2C_VERIFY_BOOT, c->iso, fwname[fw],
 				   "%s: %s boot: the expected text did not appear within %.0f s",
 				   c->iso, fwname[fw], t);
 	}
@@ -301,7 +301,7 @@ w2c_code w2c_verify(const char *iso, const w2c_verify_options *opts, w2c_verify_
 		if (catalog_ok)
 			rc = run_boots(&c, err);
 		else
-			vr_note(&c, "%s: not booted: the El Torito catalog has findings", iso);
+			w2c_vr_note(&c, "%s: not booted: the El Torito catalog has findings", iso);
 	}
 	if (!rc && c.oom)
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");

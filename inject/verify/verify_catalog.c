@@ -20,7 +20,7 @@ static void expect_u(vctx *c, size_t i, const w2c_boot_entry *e, const char *fie
 		     unsigned want, const char *why)
 {
 	if (got != want)
-		vr_finding(c, W2C_VERIFY_CATALOG, c->iso, field,
+		w2c_vr_finding(c, W2C_VERIFY_CATALOG, c->iso, field,
 			   "%s: El Torito entry %zu (%s): %s is %u, expected %u%s", c->iso, i + 1,
 			   platform_name(e->platform_id), field, got, want, why);
 }
@@ -40,7 +40,7 @@ static void check_entry(vctx *c, size_t i, const w2c_boot_entry *e)
 		expect_u(c, i, e, "sector_count", e->sector_count, 1,
 			 " (Microsoft's UEFI entry; OVMF boots no count between 2 and the image size)");
 		if (!path_is(e->image_path, UEFI_IMAGE) && !path_is(e->image_path, UEFI_IMAGE_NP))
-			vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
+			w2c_vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
 				   "%s: El Torito entry %zu (UEFI): image is %s, expected %s or %s", c->iso,
 				   i + 1, e->image_path ? e->image_path : "no file of the tree",
 				   &UEFI_IMAGE[1], &UEFI_IMAGE_NP[1]);
@@ -48,7 +48,7 @@ static void check_entry(vctx *c, size_t i, const w2c_boot_entry *e)
 		expect_u(c, i, e, "sector_count", e->sector_count, 8,
 			 " (etfsboot.com is 4096 bytes; BIOS loads only count x 512 bytes)");
 		if (!path_is(e->image_path, BIOS_IMAGE))
-			vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
+			w2c_vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "image",
 				   "%s: El Torito entry %zu (BIOS): image is %s, expected %s", c->iso, i + 1,
 				   e->image_path ? e->image_path : "no file of the tree", &BIOS_IMAGE[1]);
 	}
@@ -64,7 +64,7 @@ w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entr
 	for (size_t i = 0; i < n; i++) {
 		const w2c_boot_entry *e = &entries[i];
 		if (e->platform_id != 0 && e->platform_id != 0xEF) {
-			vr_note(&c, "%s: El Torito entry %zu has platform 0x%02x (%s), not checked", iso,
+			w2c_vr_note(&c, "%s: El Torito entry %zu has platform 0x%02x (%s), not checked", iso,
 				i + 1, e->platform_id, platform_name(e->platform_id));
 			continue;
 		}
@@ -73,7 +73,7 @@ w2c_code w2c_verify_catalog_geometry(const char *iso, const w2c_boot_entry *entr
 	}
 	for (unsigned bit = 1; bit <= 2; bit <<= 1)
 		if ((want_platforms & bit) && !(seen & bit))
-			vr_finding(&c, W2C_VERIFY_CATALOG, iso, "platform",
+			w2c_vr_finding(&c, W2C_VERIFY_CATALOG, iso, "platform",
 				   "%s: El Torito catalog has no %s entry (platform %s), expected one", iso,
 				   bit == 1 ? "BIOS" : "UEFI", bit == 1 ? "0x00" : "0xEF");
 	return c.oom ? W2C_ERR_NOMEM : W2C_OK;
@@ -117,9 +117,9 @@ static void check_uefi_fat(vctx *c, size_t i, const w2c_boot_entry *e, const cha
 	if (!rc)
 		rc = w2c_fat_probe(bs, sizeof bs, what, &fi, &e2);
 	if (rc)
-		vr_finding(c, W2C_VERIFY_CATALOG, name, "fat", "%s", e2.message);
+		w2c_vr_finding(c, W2C_VERIFY_CATALOG, name, "fat", "%s", e2.message);
 	else if (off + fi.size > w2c_media_size(c->out))
-		vr_finding(c, W2C_VERIFY_CATALOG, name, "fat_size",
+		w2c_vr_finding(c, W2C_VERIFY_CATALOG, name, "fat_size",
 			   "%s: FAT size %llu bytes runs past the end of the image, expected it inside",
 			   what, (unsigned long long)fi.size);
 	free(what);
@@ -133,7 +133,7 @@ static void check_image(vctx *c)
 	if (w2c_media_pread(c->out, s, 512, 0, NULL))
 		return;
 	if (s[510] == 0x55 && s[511] == 0xAA)
-		vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "system_area",
+		w2c_vr_finding(c, W2C_VERIFY_CATALOG, c->iso, "system_area",
 			   "%s: sector 0 holds an MBR signature (isohybrid), expected zeros as on "
 			   "Microsoft's media", c->iso);
 	if (w2c_media_pread(c->out, s, sizeof s, 16 * W2C_SECTOR, NULL) || s[0] != 1 ||
@@ -141,7 +141,7 @@ static void check_image(vctx *c)
 		return;
 	uint64_t blocks = w2c_le32(s + 80);
 	if (blocks * W2C_SECTOR > w2c_media_size(c->out))
-		vr_finding(c, W2C_VERIFY_IMAGE, c->iso, "volume_space_size",
+		w2c_vr_finding(c, W2C_VERIFY_IMAGE, c->iso, "volume_space_size",
 			   "%s: the file is %llu bytes, the PVD's volume space size is %llu blocks "
 			   "(%llu bytes), expected the file to hold them all (truncated write?)", c->iso,
 			   (unsigned long long)w2c_media_size(c->out), (unsigned long long)blocks,
@@ -155,7 +155,7 @@ static int boot_index(w2c_media *m, w2c_node *root, uint32_t *idx, uint32_t *cou
 	vr_wimhdr h;
 	if (!n || n->is_dir)
 		return 0;
-	if (!vr_read_wimhdr(m, n, &h) || !h.has_boot_index)
+	if (!w2c_vr_read_wimhdr(m, n, &h) || !h.has_boot_index)
 		return -1;
 	*count = h.images;
 	*idx = h.boot_index;
@@ -164,24 +164,24 @@ static int boot_index(w2c_media *m, w2c_node *root, uint32_t *idx, uint32_t *cou
 
 /* Windows Boot Manager boots the image of boot.wim its header names; wimlib
  * drops that index on export without --boot (windows-media spec §1.5). */
-void vr_check_bootwim(vctx *c)
+void w2c_vr_check_bootwim(vctx *c)
 {
 	uint32_t idx = 0, count = 0, sidx = 0, scount = 0;
 	int have = boot_index(c->out, w2c_media_root(c->out), &idx, &count);
 	int src = boot_index(c->src, c->src_root, &sidx, &scount);
 
 	if (have < 0)
-		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "magic", "%s: %s: not a WIM, expected "
+		w2c_vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "magic", "%s: %s: not a WIM, expected "
 			   "the magic MSWIM", c->iso, &BOOT_WIM[1]);
 	else if (have && src > 0 && idx != sidx)
-		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
+		w2c_vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
 			   "expected %u as in %s", c->iso, &BOOT_WIM[1], idx, sidx, c->o->against);
 	else if (have && src <= 0 && (!idx || idx > count))
-		vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
+		w2c_vr_finding(c, W2C_VERIFY_BOOTWIM, &BOOT_WIM[1], "boot_index", "%s: %s: boot index is %u, "
 			   "expected 1..%u (Setup's image, normally 2)", c->iso, &BOOT_WIM[1], idx, count);
 }
 
-w2c_code vr_check_catalog(vctx *c, w2c_error *err)
+w2c_code w2c_vr_check_catalog(vctx *c, w2c_error *err)
 {
 	size_t n = w2c_media_boot_count(c->out);
 	w2c_boot_entry *es = n ? calloc(n, sizeof *es) : NULL;

@@ -3,7 +3,9 @@
 #define W2C_INJECT_VERIFY_INT_H
 
 #include "win2cloud/verify.h"
-#include "inject/media/media_int.h"
+#include "win2cloud/media.h"
+#include "common/util.h"
+#include "common/endian.h"
 
 /* A path prefix whose differences are intended, and who declared it. */
 typedef struct vallow {
@@ -28,26 +30,26 @@ typedef struct vctx {
 } vctx;
 
 /* Report entries (verify.c); on allocation failure they set c->oom. */
-void vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const char *field,
+void w2c_vr_finding(vctx *c, enum w2c_verify_check check, const char *file, const char *field,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void vr_note(vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void w2c_vr_note(vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A difference against SRC; a finding unless allowed.  @detail: "size ..." or NULL. */
-void vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char *detail);
+void w2c_vr_change(vctx *c, enum w2c_change_kind kind, const char *path, const char *detail);
 /* The allow entry covering @path, or NULL. */
-const vallow *vr_allowed(const vctx *c, const char *path);
-w2c_code vr_allow_add(vctx *c, const char *prefix, const char *why);
+const vallow *w2c_vr_allowed(const vctx *c, const char *path);
+w2c_code w2c_vr_allow_add(vctx *c, const char *prefix, const char *why);
 /* Streamed SHA-256 of a node's data (@m may be NULL for local/memory nodes). */
-w2c_code vr_hash_node(vctx *c, w2c_media *m, const w2c_node *n, char hex[65], w2c_error *err);
+w2c_code w2c_vr_hash_node(vctx *c, w2c_media *m, const w2c_node *n, char hex[65], w2c_error *err);
 
 /* The checks. */
-w2c_code vr_check_catalog(vctx *c, w2c_error *err);
+w2c_code w2c_vr_check_catalog(vctx *c, w2c_error *err);
 /* Open --against SRC: an ISO through the media reader, or an unpack directory. */
-w2c_code vr_open_source(vctx *c, w2c_error *err);
-w2c_code vr_check_content(vctx *c, w2c_error *err);
-w2c_code vr_check_names(vctx *c, w2c_error *err);
-w2c_code vr_check_checksum(vctx *c, w2c_error *err);
+w2c_code w2c_vr_open_source(vctx *c, w2c_error *err);
+w2c_code w2c_vr_check_content(vctx *c, w2c_error *err);
+w2c_code w2c_vr_check_names(vctx *c, w2c_error *err);
+w2c_code w2c_vr_check_checksum(vctx *c, w2c_error *err);
 /* A source WIM >= 4 GiB split into NAME.swm... by build: allowed when consistent. */
-w2c_code vr_allow_split(vctx *c, w2c_error *err);
+w2c_code w2c_vr_allow_split(vctx *c, w2c_error *err);
 /* WIM header fields verify looks at (wimlib's wim_header_disk). */
 typedef struct vr_wimhdr {
 	uint8_t guid[16];    /* 0x18: one GUID for every part of a split set */
@@ -57,10 +59,10 @@ typedef struct vr_wimhdr {
 	bool has_boot_index; /* the file holds the header up to 0x80 */
 } vr_wimhdr;
 /* False when @n is no file, unreadable or not a WIM up to 0x30 (verify_split.c). */
-bool vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h);
+bool w2c_vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h);
 /* sources/boot.wim keeps a boot index (verify_catalog.c). */
-void vr_check_bootwim(vctx *c);
+void w2c_vr_check_bootwim(vctx *c);
 /* The driver manifest of @m's tree: its paths as intended edits (verify_tree.c). */
-w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err);
+w2c_code w2c_vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err);
 
 #endif

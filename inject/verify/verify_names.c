@@ -28,7 +28,7 @@ static void open_ns(vctx *c, enum w2c_namespace ns, enum w2c_fs fs, const char *
 	if (w2c_media_tree_fs(c->out) == fs)
 		t->m = c->out;
 	else if (w2c_media_open(c->iso, &mo, &t->m, &e2))
-		vr_finding(c, W2C_VERIFY_NAMES, c->iso, name, "%s: the %s tree cannot be read: %s", c->iso,
+		w2c_vr_finding(c, W2C_VERIFY_NAMES, c->iso, name, "%s: the %s tree cannot be read: %s", c->iso,
 			   name, e2.message);
 }
 
@@ -41,11 +41,11 @@ static void compare_trees(vctx *c, const w2c_node *a, const w2c_node *b, const n
 		bn->missing += !y;
 		char *p = (!y || (spelling && strcmp(x->name, y->name))) ? w2c_node_path(x) : NULL;
 		if (!y && p && bn->missing <= MAX_LISTED)
-			vr_finding(c, W2C_VERIFY_NAMES, p, bn->name, "%s: %s is in the %s tree but not in "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, p, bn->name, "%s: %s is in the %s tree but not in "
 				   "the %s tree, expected the same names in both", c->iso, p, an->name,
 				   bn->name);
 		else if (y && p)
-			vr_finding(c, W2C_VERIFY_NAMES, p, bn->name, "%s: %s reads as '%s' in the %s tree, "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, p, bn->name, "%s: %s reads as '%s' in the %s tree, "
 				   "expected '%s' as in the %s tree", c->iso, p, y->name, bn->name, x->name,
 				   an->name);
 		free(p);
@@ -60,7 +60,7 @@ static void find_mangled(vctx *c, const w2c_node *n, const char *ns)
 		const w2c_node *x = n->children[i];
 		if (!w2c_strcasecmp(x->name, MANGLED_DRIVERS)) {
 			char *p = w2c_node_path(x);
-			vr_finding(c, W2C_VERIFY_NAMES, p ? p : x->name, ns, "%s: %s in the %s tree, expected "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, p ? p : x->name, ns, "%s: %s in the %s tree, expected "
 				   "$WinPEDriver$ (Setup never looks in %s)", c->iso, p ? p : x->name, ns,
 				   MANGLED_DRIVERS);
 			free(p);
@@ -78,10 +78,10 @@ static void check_manifest_paths(vctx *c, w2c_node *root, const char *ns)
 		w2c_node *n = w2c_tree_lookup(root, want);
 		char *got = n ? w2c_node_path(n) : NULL;
 		if (!n)
-			vr_finding(c, W2C_VERIFY_NAMES, want, ns, "%s: %s is named in %s but missing from the "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, want, ns, "%s: %s is named in %s but missing from the "
 				   "%s tree", c->iso, want, "the driver manifest", ns);
 		else if (got && strcmp(got, want))
-			vr_finding(c, W2C_VERIFY_NAMES, want, ns, "%s: %s reads as %s in the %s tree, expected "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, want, ns, "%s: %s reads as %s in the %s tree, expected "
 				   "the manifest's spelling", c->iso, want, got, ns);
 		free(got);
 	}
@@ -133,21 +133,21 @@ static void check_iso_in_joliet(vctx *c, w2c_media *iso, w2c_media *joliet)
 	for (size_t i = 0; i < p.n; i++)
 		missing += !j.n || !bsearch(&p.v[i], j.v, j.n, sizeof *j.v, cmp_u64);
 	if (missing)
-		vr_finding(c, W2C_VERIFY_NAMES, c->iso, "Joliet", "%s: %zu files of the ISO 9660 tree have "
+		w2c_vr_finding(c, W2C_VERIFY_NAMES, c->iso, "Joliet", "%s: %zu files of the ISO 9660 tree have "
 			   "no Joliet entry, expected every file in Joliet (Windows reads Joliet)", c->iso,
 			   missing);
 	free(j.v);
 	free(p.v);
 }
 
-w2c_code vr_check_names(vctx *c, w2c_error *err)
+w2c_code w2c_vr_check_names(vctx *c, w2c_error *err)
 {
 	unsigned fs = w2c_media_filesystems(c->out);
 	ns_tree j = { 0 }, u = { 0 }, i9 = { 0 };
 
 	(void)err;
 	if (!(fs & (W2C_FS_JOLIET | W2C_FS_UDF))) {
-		vr_finding(c, W2C_VERIFY_NAMES, c->iso, "Joliet", "%s: no Joliet or UDF tree, expected "
+		w2c_vr_finding(c, W2C_VERIFY_NAMES, c->iso, "Joliet", "%s: no Joliet or UDF tree, expected "
 			   "Joliet: Windows would read ISO 9660 names ($WinPEDriver$ as %s)", c->iso,
 			   MANGLED_DRIVERS);
 		return W2C_OK;
@@ -170,7 +170,7 @@ w2c_code vr_check_names(vctx *c, w2c_error *err)
 		compare_trees(c, w2c_media_root(j.m), w2c_media_root(u.m), &j, &u, false);
 		for (ns_tree *t = &j; t; t = t == &j ? &u : NULL)
 			if (t->missing > MAX_LISTED)
-				vr_finding(c, W2C_VERIFY_NAMES, c->iso, t->name, "%s: the %s tree lacks %zu "
+				w2c_vr_finding(c, W2C_VERIFY_NAMES, c->iso, t->name, "%s: the %s tree lacks %zu "
 					   "names of the other tree (%d listed above), expected the same names",
 					   c->iso, t->name, t->missing, MAX_LISTED);
 	}

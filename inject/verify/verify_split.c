@@ -11,7 +11,7 @@
 #define MAX_PARTS 999
 #define WHY_SPLIT "split WIM (build --large-files split)"
 
-bool vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h)
+bool w2c_vr_read_wimhdr(w2c_media *m, const w2c_node *n, vr_wimhdr *h)
 {
 	uint8_t b[0x80];
 	size_t got = 0;
@@ -41,7 +41,7 @@ static bool parts_ok(vctx *c, const char *stem, const vr_wimhdr *src, unsigned *
 	unsigned total = 1; /* known once part 1 is read */
 	for (unsigned k = 1; k <= total; k++) {
 		char *p = part_path(stem, k);
-		bool ok = p && vr_read_wimhdr(c->out, w2c_tree_lookup(root, p), &h);
+		bool ok = p && w2c_vr_read_wimhdr(c->out, w2c_tree_lookup(root, p), &h);
 		if (!ok)
 			snprintf(why, whylen, "%s is missing or no WIM part", p ? p : stem);
 		else if (k == 1 && (h.total < 1 || h.total > MAX_PARTS || h.images != src->images))
@@ -74,10 +74,10 @@ static bool parts_ok(vctx *c, const char *stem, const vr_wimhdr *src, unsigned *
 
 static w2c_code allow_parts(vctx *c, const char *path, const char *stem, unsigned n)
 {
-	w2c_code rc = vr_allow_add(c, path, WHY_SPLIT);
+	w2c_code rc = w2c_vr_allow_add(c, path, WHY_SPLIT);
 	for (unsigned k = 1; !rc && k <= n; k++) {
 		char *p = part_path(stem, k);
-		rc = p ? vr_allow_add(c, p, WHY_SPLIT) : W2C_ERR_NOMEM;
+		rc = p ? w2c_vr_allow_add(c, p, WHY_SPLIT) : W2C_ERR_NOMEM;
 		free(p);
 	}
 	return rc;
@@ -97,12 +97,12 @@ static w2c_code check_one(vctx *c, const w2c_node *s)
 		first = part_path(path, 1);
 		if (first && w2c_tree_lookup(w2c_media_root(c->out), first)) {
 			char *orig = w2c_node_path(s);
-			if (!orig || !vr_read_wimhdr(c->src, s, &src))
+			if (!orig || !w2c_vr_read_wimhdr(c->src, s, &src))
 				rc = orig ? W2C_OK : W2C_ERR_NOMEM;
 			else if (parts_ok(c, path, &src, &n, why, sizeof why))
 				rc = allow_parts(c, orig, path, n);
 			else
-				vr_finding(c, W2C_VERIFY_CONTENT, orig, "split", "%s: %s was split, but %s",
+				w2c_vr_finding(c, W2C_VERIFY_CONTENT, orig, "split", "%s: %s was split, but %s",
 					   c->iso, orig, why);
 			free(orig);
 		}
@@ -126,7 +126,7 @@ static w2c_code walk(vctx *c, const w2c_node *d)
 	return rc;
 }
 
-w2c_code vr_allow_split(vctx *c, w2c_error *err)
+w2c_code w2c_vr_allow_split(vctx *c, w2c_error *err)
 {
 	if (!c->src_root)
 		return W2C_OK;

@@ -22,7 +22,7 @@ static w2c_code open_dir_source(vctx *c, const char *dir, w2c_error *err)
 	if (rc)
 		return rc;
 	if (!w2c_tree_lookup(c->src_dir_root, UNPACK_META "/media.json"))
-		vr_note(c, "%s: no .win2cloud/media.json: not a complete 'win2cloud unpack' directory", dir);
+		w2c_vr_note(c, "%s: no .win2cloud/media.json: not a complete 'win2cloud unpack' directory", dir);
 	w2c_tree_remove(c->src_dir_root, UNPACK_META, NULL);
 	c->src_root = c->src_dir_root;
 	return W2C_OK;
@@ -31,7 +31,7 @@ static w2c_code open_dir_source(vctx *c, const char *dir, w2c_error *err)
 /* SRC goes through the media reader first, which reads ISOs and (since build
  * learnt to) unpack directories; an unpack directory it refuses (older
  * reader, no media.json) is still compared file by file. */
-w2c_code vr_open_source(vctx *c, w2c_error *err)
+w2c_code w2c_vr_open_source(vctx *c, w2c_error *err)
 {
 	w2c_media_options mo = { .log = c->o->log, .skip_wims = true };
 	struct stat st;
@@ -95,16 +95,16 @@ static w2c_code allow_serviced(vctx *c, const char *p)
 	    (w2c_strcasecmp(dot, ".wim") && w2c_strcasecmp(dot, ".esd")))
 		return W2C_OK;
 	char *parts = w2c_asprintf("%.*s*.swm", (int)(dot - p), p);
-	w2c_code rc = parts ? vr_allow_add(c, p, "serviced WIM (inject --level image)") : W2C_ERR_NOMEM;
+	w2c_code rc = parts ? w2c_vr_allow_add(c, p, "serviced WIM (inject --level image)") : W2C_ERR_NOMEM;
 	if (!rc)
-		rc = vr_allow_add(c, parts, "serviced WIM, split by the build");
+		rc = w2c_vr_allow_add(c, parts, "serviced WIM, split by the build");
 	free(parts);
 	return rc;
 }
 
 /* inject's manifest names every path it added under $WinPEDriver$ (in the
  * output) or will replace (in a re-injected source): those are intended. */
-w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
+w2c_code w2c_vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
 {
 	w2c_node *root = m ? w2c_media_root(m) : c->src_root;
 	json_t *doc = NULL, *v;
@@ -117,18 +117,18 @@ w2c_code vr_read_manifest(vctx *c, w2c_media *m, bool is_output, w2c_error *err)
 		if (e2.code == W2C_ERR_NOMEM)
 			return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 		if (is_output)
-			vr_finding(c, W2C_VERIFY_CONTENT, W2C_DRIVERS_MANIFEST, "manifest", "%s: %s", c->iso,
+			w2c_vr_finding(c, W2C_VERIFY_CONTENT, W2C_DRIVERS_MANIFEST, "manifest", "%s: %s", c->iso,
 				   e2.message);
 		return W2C_OK;
 	}
-	w2c_code rc = vr_allow_add(c, W2C_DRIVERS_MANIFEST, "driver manifest");
+	w2c_code rc = w2c_vr_allow_add(c, W2C_DRIVERS_MANIFEST, "driver manifest");
 	if (!rc && is_output)
-		rc = vr_allow_add(c, "/autounattend.xml", "win2cloud-owned (injected ISO)");
+		rc = w2c_vr_allow_add(c, "/autounattend.xml", "win2cloud-owned (injected ISO)");
 	json_array_foreach(json_object_get(doc, "paths"), i, v) {
 		const char *p = json_string_value(v);
 		if (rc || !p || strncasecmp(p, DRIVERS_ROOT, strlen(DRIVERS_ROOT)) || strstr(p, "/../"))
 			continue;
-		rc = vr_allow_add(c, p, "driver manifest");
+		rc = w2c_vr_allow_add(c, p, "driver manifest");
 		if (!rc && is_output)
 			rc = keep_path(c, p);
 	}
@@ -146,21 +146,21 @@ static w2c_code compare_file(vctx *c, const w2c_node *s, w2c_node *o, const char
 	w2c_code rc;
 
 	if (o->is_dir) {
-		vr_change(c, W2C_CHANGE_CHANGED, path, "a folder in the output, a file in SRC");
+		w2c_vr_change(c, W2C_CHANGE_CHANGED, path, "a folder in the output, a file in SRC");
 		return W2C_OK;
 	}
 	if (s->size != o->size) {
 		snprintf(detail, sizeof detail, "size %llu bytes, SRC has %llu",
 			 (unsigned long long)o->size, (unsigned long long)s->size);
-		vr_change(c, W2C_CHANGE_CHANGED, path, detail);
+		w2c_vr_change(c, W2C_CHANGE_CHANGED, path, detail);
 		return W2C_OK;
 	}
-	if ((rc = vr_hash_node(c, c->src, s, hs, err)) || (rc = vr_hash_node(c, c->out, o, ho, err)))
+	if ((rc = w2c_vr_hash_node(c, c->src, s, hs, err)) || (rc = w2c_vr_hash_node(c, c->out, o, ho, err)))
 		return rc;
 	c->r->files_compared++;
 	if (strcmp(hs, ho)) {
 		snprintf(detail, sizeof detail, "sha256 %s, SRC has %s", ho, hs);
-		vr_change(c, W2C_CHANGE_CHANGED, path, detail);
+		w2c_vr_change(c, W2C_CHANGE_CHANGED, path, detail);
 	}
 	return W2C_OK;
 }
@@ -180,15 +180,15 @@ static w2c_code walk_source(vctx *c, const w2c_node *s, w2c_error *err)
 		if (o) {
 			o->user = c; /* matched */
 			if (strcmp(o->name, sc->name))
-				vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s reads as '%s', expected "
+				w2c_vr_finding(c, W2C_VERIFY_NAMES, path, "name", "%s: %s reads as '%s', expected "
 					   "'%s' as in %s", c->iso, path, o->name, sc->name, c->o->against);
 		}
 		if (sc->is_dir && (!o || o->is_dir))
 			rc = walk_source(c, sc, err);
 		else if (sc->is_dir)
-			vr_change(c, W2C_CHANGE_CHANGED, path, "a file in the output, a folder in SRC");
+			w2c_vr_change(c, W2C_CHANGE_CHANGED, path, "a file in the output, a folder in SRC");
 		else if (!o)
-			vr_change(c, W2C_CHANGE_REMOVED, path, NULL);
+			w2c_vr_change(c, W2C_CHANGE_REMOVED, path, NULL);
 		else
 			rc = compare_file(c, sc, o, path, err);
 		free(path);
@@ -208,7 +208,7 @@ static void walk_added(vctx *c, const w2c_node *o)
 			continue;
 		char *path = w2c_node_path(oc);
 		if (path)
-			vr_change(c, W2C_CHANGE_ADDED, path, NULL);
+			w2c_vr_change(c, W2C_CHANGE_ADDED, path, NULL);
 		else
 			c->oom = true;
 		free(path);
@@ -231,14 +231,14 @@ static void find_cut_names(vctx *c)
 			if (a->kind != W2C_CHANGE_ADDED || !as || (size_t)(as - a->path) != dir ||
 			    strncmp(a->path, r->path, dir) || !alen || strncmp(as + 1, rs + 1, alen))
 				continue;
-			vr_finding(c, W2C_VERIFY_NAMES, r->path, "name", "%s: %s reads as %s: the name is "
+			w2c_vr_finding(c, W2C_VERIFY_NAMES, r->path, "name", "%s: %s reads as %s: the name is "
 				   "cut to %zu characters, expected it whole as in %s", c->iso, r->path,
 				   a->path, alen, c->o->against);
 		}
 	}
 }
 
-w2c_code vr_check_content(vctx *c, w2c_error *err)
+w2c_code w2c_vr_check_content(vctx *c, w2c_error *err)
 {
 	w2c_code rc = walk_source(c, c->src_root, err);
 	if (!rc) {

@@ -7,7 +7,8 @@
 #include "win2cloud/check.h"
 #include "win2cloud/credentials.h"
 #include "win2cloud/s3.h"
-#include "cloud/upload/store.h"
+#include "win2cloud/s3.h"
+#include "win2cloud/upload.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -72,14 +73,14 @@ static void class_finding(const w2c_check_options *o, w2c_check_report *r, const
 }
 
 /* OBS names a non-standard bucket default; plain S3 has none, so the object decides. */
-static w2c_code check_class(w2c_s3 *s3, const w2c_store *st, bool has_key, const w2c_s3_bucket *b,
+static w2c_code check_class(w2c_s3 *s3, const w2c_upload_target *st, bool has_key, const w2c_s3_bucket *b,
 			    const w2c_check_options *o, w2c_check_report *r, w2c_error *err)
 {
 	char what[1200];
-	bool obs = st->target.kind == W2C_TARGET_OBS || b->obs_version[0];
+	bool obs = st->obs || b->obs_version[0];
 
 	if (b->class_header || (obs && !has_key)) {
-		snprintf(what, sizeof what, "bucket '%s' default", st->target.bucket);
+		snprintf(what, sizeof what, "bucket '%s' default", st->bucket);
 		class_finding(o, r, b->class_header ? b->storage_class : "STANDARD", what);
 		if (!has_key)
 			return W2C_OK;
@@ -88,25 +89,25 @@ static w2c_code check_class(w2c_s3 *s3, const w2c_store *st, bool has_key, const
 		w2c_check_add(r, "param.bucket.storage_class", W2C_STATUS_SKIP, o->bucket, NULL,
 			      "bucket '%s': this S3 service keeps no bucket-level storage class; pass "
 			      "--bucket s3://%s/KEY to check the uploaded object's class",
-			      st->target.bucket, st->target.bucket);
+			      st->bucket, st->bucket);
 		return W2C_OK;
 	}
 	w2c_s3_object obj;
-	w2c_code rc = w2c_s3_head(s3, st->target.bucket, st->target.key, &obj, err);
+	w2c_code rc = w2c_s3_head(s3, st->bucket, st->key, &obj, err);
 	if (rc == W2C_ERR_NOT_FOUND) {
 		w2c_check_add(r, "param.bucket.storage_class", W2C_STATUS_FAIL, o->bucket,
 			      "upload the image first: win2cloud upload FILE URL",
-			      "object '%s' not found in bucket '%s'", st->target.key, st->target.bucket);
+			      "object '%s' not found in bucket '%s'", st->key, st->bucket);
 		return W2C_OK;
 	}
 	if (rc)
 		return rc;
-	snprintf(what, sizeof what, "object '%s'", st->target.key);
+	snprintf(what, sizeof what, "object '%s'", st->key);
 	class_finding(o, r, obj.storage_class, what);
 	return W2C_OK;
 }
 
-static void missing_bucket(const w2c_check_options *o, const w2c_store *st, w2c_check_report *r,
+static void missing_bucket(const w2c_check_options *o, const w2c_upload_target *st, w2c_check_report *r,
 			   const w2c_error *e)
 {
 	char fix[512];
@@ -119,8 +120,7 @@ static void missing_bucket(const w2c_check_options *o, const w2c_store *st, w2c_
 
 w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *r, w2c_error *err)
 {
-	w2c_store st;
-	w2c_s3 *s3 = NULL;
+	w2c_upload_target st;
 	w2c_s3_bucket b;
 	bool has_key;
 	w2c_code rc;
@@ -140,21 +140,18 @@ w2c_code w2c_check_bucket(const w2c_check_options *o, w2c_check_report *r, w2c_e
 				  .ca_bundle = o->ca_bundle, .payload_signing = 0, .log = o->log };
 	if (!url)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	rc = w2c_store_open(&st, &uo, err);
-	if (!rc)
-		rc = w2c_s3_new(&st.s3cfg, &s3, err);
+	rc = w2c_upload_target_open(&uo, &st, err);
 	if (!rc) {
-		rc = w2c_s3_bucket_info(s3, st.target.bucket, &b, err);
+		rc = w2c_s3_bucket_info(st.s3, st.bucket, &b, err);
 		if (rc == W2C_ERR_NOT_FOUND) {
 			missing_bucket(o, &st, r, err);
 			rc = W2C_OK;
 		} else if (!rc) {
 			check_region(o, &b, r);
-			rc = check_class(s3, &st, has_key, &b, o, r, err);
+			rc = check_class(st.s3, &st, has_key, &b, o, r, err);
 		}
 	}
-	w2c_s3_free(s3);
-	w2c_store_close(&st);
+	w2c_upload_target_free(&st);
 	free(url);
 	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "win2cloud/check.h"
 #include "common/util.h"
+#include "common/endian.h"
 
 #include <string.h>
 
@@ -24,19 +25,6 @@ typedef struct w2c_disk_format {
 
 extern const w2c_disk_format w2c_disk_qcow2, w2c_disk_qcow1, w2c_disk_qed, w2c_disk_vhd,
 	w2c_disk_vhdx, w2c_disk_vmdk, w2c_disk_vdi;
-
-static inline uint16_t d_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t d_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t d_be64(const uint8_t *p) { return (uint64_t)d_be32(p) << 32 | d_be32(p + 4); }
-static inline uint16_t d_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t d_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t d_le64(const uint8_t *p) { return (uint64_t)d_le32(p + 4) << 32 | d_le32(p); }
 
 /* Read @len bytes at @off, failing with a message naming @what when the file is too short. */
 w2c_code w2c_disk_read(const w2c_disk_src *src, void *buf, size_t len, uint64_t off,

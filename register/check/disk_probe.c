@@ -85,7 +85,7 @@ static bool is_luks(const uint8_t *h, size_t n, w2c_disk_info *out, const w2c_di
 	out->format = "raw";
 	snprintf(out->subformat, sizeof out->subformat, "luks");
 	out->encrypted = true;
-	snprintf(out->encryption, sizeof out->encryption, "luks%u", d_be16(h + 6));
+	snprintf(out->encryption, sizeof out->encryption, "luks%u", w2c_be16(h + 6));
 	out->virtual_size = src->size;
 	return true;
 }

@@ -11,13 +11,13 @@ static bool qcow_magic(const uint8_t *h, size_t n)
 static bool probe_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n)
 {
 	(void)src;
-	return qcow_magic(h, n) && d_be32(h + 4) >= 2;
+	return qcow_magic(h, n) && w2c_be32(h + 4) >= 2;
 }
 
 static bool probe_qcow1(const w2c_disk_src *src, const uint8_t *h, size_t n)
 {
 	(void)src;
-	return qcow_magic(h, n) && d_be32(h + 4) == 1;
+	return qcow_magic(h, n) && w2c_be32(h + 4) == 1;
 }
 
 static w2c_code read_backing(const w2c_disk_src *src, uint64_t off, uint32_t len,
@@ -39,7 +39,7 @@ static w2c_code read_backing(const w2c_disk_src *src, uint64_t off, uint32_t len
 static w2c_code parse_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n, w2c_disk_info *out,
 			    w2c_error *err)
 {
-	uint32_t version = d_be32(h + 4), cluster_bits, crypt, hlen = 72;
+	uint32_t version = w2c_be32(h + 4), cluster_bits, crypt, hlen = 72;
 	uint64_t incompat = 0;
 
 	if (version > 3)
@@ -51,17 +51,17 @@ static w2c_code parse_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n,
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated qcow2 header: file has %llu bytes, version %u header needs %u",
 				     src->name, (unsigned long long)src->size, version, hlen);
-	cluster_bits = d_be32(h + 20);
+	cluster_bits = w2c_be32(h + 20);
 	if (cluster_bits < 9 || cluster_bits > 21)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: qcow2 header field 'cluster_bits' is %u, expected 9 to 21",
 				     src->name, cluster_bits);
 	if (version == 3) {
-		incompat = d_be64(h + 72);
-		if (d_be32(h + 100) < 104)
+		incompat = w2c_be64(h + 72);
+		if (w2c_be32(h + 100) < 104)
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "%s: qcow2 header field 'header_length' is %u, expected >= 104",
-					     src->name, d_be32(h + 100));
+					     src->name, w2c_be32(h + 100));
 	}
 	/* An image is at least the header cluster; less means a cut copy. */
 	if (src->size < (1ull << cluster_bits))
@@ -69,7 +69,7 @@ static w2c_code parse_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n,
 				     "%s: truncated qcow2 image: %llu bytes, shorter than one %u-byte cluster",
 				     src->name, (unsigned long long)src->size, 1u << cluster_bits);
 	/* The L1 and refcount tables must lie inside the file: a cut copy fails here. */
-	uint64_t l1 = d_be64(h + 40), l1n = d_be32(h + 36), rt = d_be64(h + 48), rtn = d_be32(h + 56);
+	uint64_t l1 = w2c_be64(h + 40), l1n = w2c_be32(h + 36), rt = w2c_be64(h + 48), rtn = w2c_be32(h + 56);
 	if (l1n && (l1 > src->size || l1n * 8 > src->size - l1))
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated qcow2 image: L1 table at offset %llu (%llu entries) lies "
@@ -85,15 +85,15 @@ static w2c_code parse_qcow2(const w2c_disk_src *src, const uint8_t *h, size_t n,
 	out->format = "qcow2";
 	snprintf(out->subformat, sizeof out->subformat, "v%u%s", version,
 		 incompat & 4 ? " external-data" : "");
-	out->virtual_size = d_be64(h + 24);
-	crypt = d_be32(h + 32);
+	out->virtual_size = w2c_be64(h + 24);
+	crypt = w2c_be32(h + 32);
 	if (crypt > 2)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: qcow2 header field 'crypt_method' is %u, expected 0, 1 or 2",
 				     src->name, crypt);
 	out->encrypted = crypt != 0;
 	snprintf(out->encryption, sizeof out->encryption, "%s", crypt == 1 ? "aes" : crypt == 2 ? "luks" : "");
-	return read_backing(src, d_be64(h + 8), d_be32(h + 16), out, err);
+	return read_backing(src, w2c_be64(h + 8), w2c_be32(h + 16), out, err);
 }
 
 static w2c_code parse_qcow1(const w2c_disk_src *src, const uint8_t *h, size_t n, w2c_disk_info *out,
@@ -106,11 +106,11 @@ static w2c_code parse_qcow1(const w2c_disk_src *src, const uint8_t *h, size_t n,
 				     src->name, (unsigned long long)src->size);
 	out->format = "qcow";
 	snprintf(out->subformat, sizeof out->subformat, "v1");
-	out->virtual_size = d_be64(h + 24);
-	crypt = d_be32(h + 36);
+	out->virtual_size = w2c_be64(h + 24);
+	crypt = w2c_be32(h + 36);
 	out->encrypted = crypt != 0;
 	snprintf(out->encryption, sizeof out->encryption, "%s", crypt ? "aes" : "");
-	return read_backing(src, d_be64(h + 8), d_be32(h + 16), out, err);
+	return read_backing(src, w2c_be64(h + 8), w2c_be32(h + 16), out, err);
 }
 
 static bool probe_qed(const w2c_disk_src *src, const uint8_t *h, size_t n)
@@ -127,15 +127,15 @@ static w2c_code parse_qed(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated QED header: %llu bytes, expected at least 64",
 				     src->name, (unsigned long long)src->size);
-	cluster = d_le32(h + 4);
+	cluster = w2c_le32(h + 4);
 	if (cluster < 4096 || cluster > (64u << 20) || (cluster & (cluster - 1)))
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: QED header field 'cluster_size' is %u, expected a power of two "
 				     "from 4 KiB to 64 MiB", src->name, cluster);
 	out->format = "qed";
-	out->virtual_size = d_le64(h + 48);
-	if (d_le64(h + 16) & 1) /* QED_F_BACKING_FILE */
-		return read_backing(src, d_le32(h + 56), d_le32(h + 60), out, err);
+	out->virtual_size = w2c_le64(h + 48);
+	if (w2c_le64(h + 16) & 1) /* QED_F_BACKING_FILE */
+		return read_backing(src, w2c_le32(h + 56), w2c_le32(h + 60), out, err);
 	return W2C_OK;
 }
 

@@ -71,11 +71,11 @@ static w2c_code parse_vhd(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 					     src->name, (unsigned long long)(src->size - 512));
 		memcpy(f, h, 512);
 	}
-	if (vhd_checksum(f) != d_be32(f + 64))
+	if (vhd_checksum(f) != w2c_be32(f + 64))
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VHD footer field 'checksum' is 0x%08x, expected 0x%08x (corrupt footer)",
-				     src->name, d_be32(f + 64), vhd_checksum(f));
-	type = d_be32(f + 60);
+				     src->name, w2c_be32(f + 64), vhd_checksum(f));
+	type = w2c_be32(f + 60);
 	if (type < 2 || type > 4)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VHD footer field 'disk type' is %u, expected 2 (fixed), 3 (dynamic) "
@@ -83,9 +83,9 @@ static w2c_code parse_vhd(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 	out->format = "vhd";
 	snprintf(out->subformat, sizeof out->subformat, "%s",
 		 type == 2 ? "fixed" : type == 3 ? "dynamic" : "differencing");
-	out->virtual_size = d_be64(f + 48);
+	out->virtual_size = w2c_be64(f + 48);
 	if (type == 4)
-		return vhd_parent(src, d_be64(f + 16), out, err);
+		return vhd_parent(src, w2c_be64(f + 16), out, err);
 	return W2C_OK;
 }
 
@@ -119,15 +119,15 @@ static w2c_code vhdx_metadata_region(const w2c_disk_src *src, uint64_t *off, uin
 			return rc;
 		if (memcmp(rt, "regi", 4))
 			continue;
-		uint32_t count = d_le32(rt + 8);
+		uint32_t count = w2c_le32(rt + 8);
 		if (count > 2047)
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "%s: VHDX region table entry count %u exceeds 2047", src->name, count);
 		for (uint32_t i = 0; i < count; i++) {
 			const uint8_t *e = rt + 16 + 32 * i;
 			if (!memcmp(e, guid_metadata_region, 16)) {
-				*off = d_le64(e + 16);
-				*len = d_le32(e + 24);
+				*off = w2c_le64(e + 16);
+				*len = w2c_le32(e + 24);
 				return W2C_OK;
 			}
 		}
@@ -158,28 +158,28 @@ static w2c_code parse_vhdx(const w2c_disk_src *src, const uint8_t *h, size_t n, 
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VHDX metadata table at offset %llu: signature is not \"metadata\"",
 				     src->name, (unsigned long long)moff);
-	count = d_le16(mt + 10);
+	count = w2c_le16(mt + 10);
 	if (count > 2047)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VHDX metadata entry count %u exceeds 2047", src->name, count);
 	out->format = "vhdx";
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *e = mt + 32 + 32 * i;
-		uint32_t eoff = d_le32(e + 16), elen = d_le32(e + 20);
+		uint32_t eoff = w2c_le32(e + 16), elen = w2c_le32(e + 20);
 		if (elen < 8 || (uint64_t)eoff + 8 > mlen)
 			continue;
 		if (!memcmp(e, guid_virtual_size, 16)) {
 			if ((rc = w2c_disk_read(src, v, 8, moff + eoff, "VHDX virtual disk size", err)))
 				return rc;
-			out->virtual_size = d_le64(v);
+			out->virtual_size = w2c_le64(v);
 			have_size = true;
 		} else if (!memcmp(e, guid_file_params, 16)) {
 			if ((rc = w2c_disk_read(src, v, 8, moff + eoff, "VHDX file parameters", err)))
 				return rc;
-			if (d_le32(v + 4) & 2) /* HasParent */
+			if (w2c_le32(v + 4) & 2) /* HasParent */
 				w2c_disk_set_backing(out, (const uint8_t *)"(parent locator)", 16);
 			snprintf(out->subformat, sizeof out->subformat, "%s",
-				 d_le32(v + 4) & 1 ? "fixed" : "dynamic");
+				 w2c_le32(v + 4) & 1 ? "fixed" : "dynamic");
 		}
 	}
 	if (!have_size)

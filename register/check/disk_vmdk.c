@@ -88,19 +88,19 @@ static w2c_code parse_vmdk(const w2c_disk_src *src, const uint8_t *h, size_t n, 
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated VMDK sparse header: %llu bytes, expected at least 512",
 				     src->name, (unsigned long long)src->size);
-	uint32_t version = d_le32(h + 4);
+	uint32_t version = w2c_le32(h + 4);
 	if (version < 1 || version > 3)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VMDK header field 'version' is %u, expected 1 to 3", src->name, version);
-	uint64_t grain = d_le64(h + 20);
+	uint64_t grain = w2c_le64(h + 20);
 	if (grain < 1 || grain > 128 || (grain & (grain - 1)))
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VMDK header field 'grainSize' is %llu, expected a power of two "
 				     "up to 128 sectors", src->name, (unsigned long long)grain);
-	out->virtual_size = d_le64(h + 12) * 512;
+	out->virtual_size = w2c_le64(h + 12) * 512;
 	snprintf(out->subformat, sizeof out->subformat, "%s",
-		 d_le16(h + 77) ? "streamOptimized" : "monolithicSparse");
-	uint64_t doff = d_le64(h + 28), dlen = d_le64(h + 36);
+		 w2c_le16(h + 77) ? "streamOptimized" : "monolithicSparse");
+	uint64_t doff = w2c_le64(h + 28), dlen = w2c_le64(h + 36);
 	if (doff && dlen)
 		return vmdk_descriptor(src, doff * 512, dlen * 512, out, false, err);
 	return W2C_OK;
@@ -109,7 +109,7 @@ static w2c_code parse_vmdk(const w2c_disk_src *src, const uint8_t *h, size_t n, 
 static bool probe_vdi(const w2c_disk_src *src, const uint8_t *h, size_t n)
 {
 	(void)src;
-	return n >= 0x48 && d_le32(h + 0x40) == 0xbeda107f;
+	return n >= 0x48 && w2c_le32(h + 0x40) == 0xbeda107f;
 }
 
 static w2c_code parse_vdi(const w2c_disk_src *src, const uint8_t *h, size_t n, w2c_disk_info *out,
@@ -119,7 +119,7 @@ static w2c_code parse_vdi(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: truncated VDI header: %llu bytes, expected at least 384",
 				     src->name, (unsigned long long)src->size);
-	uint32_t version = d_le32(h + 0x44), type = d_le32(h + 0x4C);
+	uint32_t version = w2c_le32(h + 0x44), type = w2c_le32(h + 0x4C);
 	if (version >> 16 != 1)
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: VDI header field 'version' is 0x%08x, expected major version 1",
@@ -130,7 +130,7 @@ static w2c_code parse_vdi(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 	out->format = "vdi";
 	snprintf(out->subformat, sizeof out->subformat, "%s",
 		 type == 1 ? "dynamic" : type == 2 ? "fixed" : type == 3 ? "undo" : "differencing");
-	out->virtual_size = d_le64(h + 0x170);
+	out->virtual_size = w2c_le64(h + 0x170);
 	if (type == 4)
 		w2c_disk_set_backing(out, (const uint8_t *)"(parent by UUID)", 16);
 	return W2C_OK;

@@ -3,7 +3,7 @@
 #define W2C_REGISTER_IMAGE_SERVICE_H
 
 #include "win2cloud/register.h"
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 
 #include <jansson.h>
 

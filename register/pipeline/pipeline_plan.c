@@ -1,7 +1,7 @@
 /* Pipeline stages into command lines, and the state file that lets a re-run skip them. */
 #include "win2cloud/pipeline.h"
 #include "common/util.h"
-#include "win2cloud/verify.h"
+#include "win2cloud/sidecar.h"
 
 #include <jansson.h>
 #include <stdlib.h>

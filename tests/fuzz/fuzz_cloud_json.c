@@ -1,7 +1,7 @@
 /* Fuzz the JSON answers of the cloud services: IAM/Keystone token bodies and their
  * catalog, IMS job status, and the error bodies of IMS, APIG, IAM and Glance. */
 #include "win2cloud/auth.h"
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 #include "register/images/image_service.h"
 
 #include <stdint.h>

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run one fuzz target: with libFuzzer (W2C_FUZZ=ON) for a bounded time over a
 # copy of its seeds, else replay the seeds once.  Seeds per target come from
-# the third-party corpus and the generated fixtures (see seeds_for).
+# the real third-party files shipped in tests/data, the wider corpus when present, and the
+# generated fixtures (see seeds_for).
 set -euo pipefail
 bin=$1 name=$2
 secs=${W2C_FUZZ_SECONDS:-30}
@@ -9,8 +10,8 @@ seeds_for() {
 	case "$name" in
 	fuzz_media) echo "$W2C_CORPUS/iso $W2C_SRC/tests/fuzz/seeds/media" ;;
 	fuzz_wimxml) echo "$W2C_CORPUS/wimxml $W2C_SRC/tests/fuzz/seeds/wimxml" ;;
-	fuzz_unattend) s=$W2C_BUILD/seeds-unattend; rm -rf "$s"; mkdir -p "$s"; find "$W2C_CORPUS/unattend" -type f 2>/dev/null | while read -r f; do cp "$f" "$s/$(echo "${f#"$W2C_CORPUS"/unattend/}" | tr / _)"; done; echo "$s $W2C_SRC/tests/fuzz/seeds/unattend" ;; # corpus names repeat: flatten to unique names
-	fuzz_inf) echo "$W2C_CORPUS/inf/virtio-win-old-drivers/Win8/amd64 $W2C_CORPUS/inf/reactos/media/inf $W2C_CORPUS/inf/imx-iotcore $W2C_CORPUS/inf/DMF $W2C_SRC/tests/fuzz/seeds/inf" ;;
+	fuzz_unattend) s=$W2C_BUILD/seeds-unattend; rm -rf "$s"; mkdir -p "$s"; for r in "$W2C_SRC/tests/data/unattend" "$W2C_CORPUS/unattend"; do find "$r" -type f 2>/dev/null | while read -r f; do cp "$f" "$s/$(echo "${f#"$r"/}" | tr / _)"; done; done; echo "$s $W2C_SRC/tests/fuzz/seeds/unattend" ;; # corpus names repeat: flatten to unique names (a corpus copy of a shipped file overwrites it)
+	fuzz_inf) echo "$W2C_SRC/tests/data/inf $W2C_CORPUS/inf/virtio-win-old-drivers/Win8/amd64 $W2C_CORPUS/inf/reactos/media/inf $W2C_CORPUS/inf/imx-iotcore $W2C_CORPUS/inf/DMF $W2C_SRC/tests/fuzz/seeds/inf" ;;
 	*) echo "$W2C_SRC/tests/fuzz/seeds/${name#fuzz_}" ;;
 	esac
 }

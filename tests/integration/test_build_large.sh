@@ -15,7 +15,7 @@ set -euo pipefail
 for t in wimlib-imagex 7z genisoimage openssl hivexget; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
 base=${W2C_BIG_DIR:-/var/tmp}
 free=$(df -P -k "$base" | awk 'NR==2{print int($4/1048576)}')
-[ "$free" -ge 25 ] || { echo "SKIP: $base has $free GiB free, this test needs 25"; exit 77; }
+[ "$free" -ge 25 ] || { echo "SKIP: $base has $free GiB free, this test needs 25 GiB: free space there or set W2C_BIG_DIR to a directory on a larger filesystem"; exit 77; }
 work=$(mktemp -d "$base/w2c-large.XXXXXX"); trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 W2C_FIXTURE_BIG_MB=4400 W2C_FIXTURE_NAME=big.iso bash "$W2C_SRC/tests/fixtures/mkfixture.sh" "$work/fx" >/dev/null

@@ -145,7 +145,7 @@ expect 3 param.os_version fail "not in the otc list" -- --os-version "Windows Se
 echo '{"os_versions": ["Windows 11 64bit"]}' > osv.json
 expect 0 param.os_version pass "" -- --limits osv.json --os-version "Windows 11 64bit"
 expect 0 param.bucket.storage_class skip "not verified" -- --bucket images
-# --- password (the rule of register/password.c)
+# --- password (the rule of common/password.c)
 umask 077
 printf 'Passw0rd!x\n' > pw-good
 printf 'password1!\n' > pw-noupper

@@ -1,7 +1,7 @@
 #!/bin/bash
 # needs-fixture: winiso
 # inject --level image (offline servicing of install.wim, specs/windows-media.md §4c/§4d) on
-# the fixture ISO whose install.wim images get REAL SYSTEM hives from the corpus: images 1-2
+# the fixture ISO whose install.wim images get REAL SYSTEM hives (tests/data/hive): images 1-2
 # regipy's Windows 7-era SYSTEM (no DriverDatabase: CriticalDeviceDatabase path), images 3-4
 # SYSTEM_WIN_10_1709 (DriverDatabase path, dirty header).  Checks: wimlib-imagex verify, the
 # files in the WIM, every hive value read back with hivexregedit/hivexget, SetupComplete.cmd
@@ -11,9 +11,9 @@
 set -euo pipefail
 iso=$W2C_FIXTURES/win/win.iso
 [ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
-hives=$W2C_CORPUS/hive/regipy
+hives=${W2C_DATA:-$W2C_SRC/tests/data}/hive/regipy
 [ -f "$hives/SYSTEM.xz" ] && [ -f "$hives/SYSTEM_WIN_10_1709.xz" ] ||
-	{ echo "SKIP: corpus hives missing under $hives (set W2C_CORPUS)"; exit 77; }
+	{ echo "FAIL: hives missing under $hives (tests/data of the repository)"; exit 1; }
 for t in wimlib-imagex hivexregedit hivexget 7z xz python3; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done

@@ -9,8 +9,9 @@ set -euo pipefail
 iso=$W2C_FIXTURES/win/win.iso
 [ -f "$iso" ] || { echo "SKIP: fixture $iso missing"; exit 77; }
 for t in 7z python3; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
-corpus=$W2C_CORPUS/unattend/StefanScherer-packer-windows/2022/Autounattend.xml
-[ -f "$corpus" ] || { echo "SKIP: corpus answer file $corpus missing"; exit 77; }
+# a real third-party answer file (MIT, shipped in tests/data: see its MANIFEST.md)
+corpus=${W2C_DATA:-$W2C_SRC/tests/data}/unattend/StefanScherer-packer-windows/2022/Autounattend.xml
+[ -f "$corpus" ] || { echo "FAIL: answer file $corpus missing (tests/data of the repository)"; exit 1; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 bash "$W2C_SRC/tests/fixtures/mkvirtio.sh" "$work/vw" >/dev/null

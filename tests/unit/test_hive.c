@@ -1,10 +1,11 @@
 /*
- * Hive edits of inject --level image (inject/hive_edit.c) on real hives from
- * the corpus ($W2C_CORPUS/hive): regipy's SYSTEM (Windows 7 era, no
+ * Hive edits of inject --level image (inject/service/hive_edit.c) on real hives shipped
+ * in tests/data/hive (see tests/data/MANIFEST.md): regipy's SYSTEM (Windows 7 era, no
  * DriverDatabase: CriticalDeviceDatabase path) and SYSTEM_WIN_10_1709
  * (DriverDatabase path; its header is dirty).  Every key, value, type and
  * byte of specs/windows-media.md §4c is read back with hivex; a second run
- * must change nothing, byte for byte.
+ * must change nothing, byte for byte.  hivex's "minimal" hive (no Select key)
+ * is the base of the error and SOFTWARE cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,17 +23,18 @@
 
 static char tmpdir[] = "/tmp/w2c-test-hive.XXXXXX";
 
-static const char *corpus(void)
+/* tests/data of the source tree (ctest passes W2C_DATA; the build's path otherwise). */
+static const char *data(void)
 {
-	const char *c = getenv("W2C_CORPUS");
-	return c ? c : "../shared/corpus";
+	const char *c = getenv("W2C_DATA");
+	return c ? c : W2C_TEST_DATA;
 }
 
-/* A fresh writable copy of the corpus hive @name (.xz decompressed). */
+/* A fresh writable copy of the shipped hive @name (.xz decompressed). */
 static char *hive_copy(const char *name, const char *as)
 {
 	char *dst = w2c_asprintf("%s/%s", tmpdir, as);
-	char *cmd = w2c_asprintf("xz -dc '%s/hive/regipy/%s.xz' > '%s'", corpus(), name, dst);
+	char *cmd = w2c_asprintf("xz -dc '%s/hive/regipy/%s.xz' > '%s'", data(), name, dst);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	return dst;
@@ -162,7 +164,7 @@ static void test_win10_driver_database(void **state)
 	w2c_error err;
 	assert_int_equal(w2c_hive_edit_system(p, "win10", "vioscsi", "amd64", &r, &err), W2C_OK);
 	assert_true(r.driver_database);
-	assert_true(r.dirty); /* the corpus hive: sequence 4317 != 4316 */
+	assert_true(r.dirty); /* regipy's hive: sequence 4317 != 4316 */
 	assert_int_equal(r.seq1, 4317);
 	assert_int_equal(r.seq2, 4316);
 	hive_h *h = hivex_open(p, 0);
@@ -205,7 +207,7 @@ static void test_win10_driver_database(void **state)
 static void test_no_select(void **state)
 {
 	(void)state;
-	char *src = w2c_asprintf("%s/hive/hivex/minimal", corpus());
+	char *src = w2c_asprintf("%s/hive/hivex/minimal", data());
 	char *p = w2c_asprintf("%s/minimal", tmpdir), *cmd = w2c_asprintf("cp '%s' '%s'", src, p);
 	char before[65], after[65];
 	w2c_hive_report r;
@@ -251,7 +253,7 @@ static void test_software_device_path(void **state)
 		  "%SystemRoot%\\inf;%systemroot%\\drivers\\virtio" }, /* present already, any case */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char *src = w2c_asprintf("%s/hive/hivex/minimal", corpus());
+		char *src = w2c_asprintf("%s/hive/hivex/minimal", data());
 		char *p = w2c_asprintf("%s/software%zu", tmpdir, i), *cmd = w2c_asprintf("cp '%s' '%s'", src, p);
 		char before[65], after[65];
 		w2c_hive_report r;
@@ -294,13 +296,17 @@ static void test_setupcomplete(void **state)
 
 int main(void)
 {
-	char *probe = w2c_asprintf("%s/hive/regipy/SYSTEM.xz", corpus());
-	if (access(probe, R_OK) || system("command -v xz >/dev/null")) {
-		printf("SKIP: corpus hive %s or xz missing (set W2C_CORPUS)\n", probe);
+	char *probe = w2c_asprintf("%s/hive/regipy/SYSTEM.xz", data());
+	if (access(probe, R_OK)) { /* part of the repository: a broken checkout, not a skip */
+		printf("FAIL: %s missing (tests/data of the repository)\n", probe);
 		free(probe);
-		return 77;
+		return 1;
 	}
 	free(probe);
+	if (system("command -v xz >/dev/null")) {
+		printf("SKIP: xz not installed (package xz-utils; scripts/setup.sh installs it)\n");
+		return 77;
+	}
 	if (!mkdtemp(tmpdir))
 		return 1;
 	const struct CMUnitTest tests[] = {

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "win2cloud/register.h"
-#include "cloud/net/api.h"
+#include "win2cloud/api.h"
 #include "register/images/image_service.h"
 
 #include <stdio.h>

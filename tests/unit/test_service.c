@@ -2,7 +2,7 @@
  * Pieces of inject --level image that the integration test cannot reach on
  * the small fixture: a serviced WIM is an unlinked file read through
  * /proc/self/fd/N, which wimlib cannot open by that name; a split build
- * (install.wim over 4 GiB) therefore stages it again with w2c_stage_wim.
+ * (install.wim over 4 GiB) therefore stages it again with w2c_media_stage_file.
  * Here a real WIM (wimlib_capture) goes that way and wimlib opens the
  * staged copy; the scratch sweep removes the directory of a dead process.
  */
@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "common/util.h"
-#include "inject/build/build_int.h"
+#include "common/scratch.h"
+#include "win2cloud/media.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ static void test_stage_unlinked_wim(void **state)
 	assert_int_not_equal(wimlib_open_wim(n.local_path, 0, &w), 0); /* why we stage */
 
 	int fd = -1;
-	assert_int_equal(w2c_stage_wim(NULL, &n, staged, &fd, NULL, "/sources/install.wim", "build", &err),
+	assert_int_equal(w2c_media_stage_file(NULL, &n, staged, &fd, NULL, "/sources/install.wim", "build", &err),
 			 W2C_OK);
 	close(fd);
 	assert_int_equal(w2c_read_file(staged, 1 << 24, &b, &lb, &err), W2C_OK);
@@ -71,7 +72,7 @@ static void test_stage_unlinked_wim(void **state)
 	assert_int_equal(wimlib_verify_wim(w, 0), 0);
 	wimlib_free(w);
 	/* a second stage onto the same name is refused (O_EXCL), never overwritten */
-	assert_int_not_equal(w2c_stage_wim(NULL, &n, staged, &fd, NULL, "x", "build", &err), W2C_OK);
+	assert_int_not_equal(w2c_media_stage_file(NULL, &n, staged, &fd, NULL, "x", "build", &err), W2C_OK);
 	close(keep);
 	free(n.local_path);
 	free(a);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "inject/verify/verify_int.h"
+#include "inject/media/media_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +293,7 @@ static void split_run(struct split_fx *f, w2c_verify_report *r, vctx *c)
 	memset(c, 0, sizeof *c);
 	memset(r, 0, sizeof *r);
 	c->iso = "out.iso", c->o = &o, c->r = r, c->out = f->out, c->src_root = f->src;
-	assert_int_equal(vr_allow_split(c, &err), W2C_OK);
+	assert_int_equal(w2c_vr_allow_split(c, &err), W2C_OK);
 }
 
 static void split_teardown(struct split_fx *f, w2c_verify_report *r, vctx *c)
@@ -317,11 +318,11 @@ static void test_split_wim(void **state)
 	split_setup(&f, 2, 0x55, 4);
 	split_run(&f, &r, &c);
 	assert_int_equal(r.n_findings, 0);
-	assert_non_null(vr_allowed(&c, "/sources/install.wim"));
-	assert_non_null(vr_allowed(&c, "/sources/install.swm"));
-	assert_non_null(vr_allowed(&c, "/SOURCES/INSTALL2.SWM"));
-	assert_null(vr_allowed(&c, "/sources/install3.swm"));
-	assert_string_equal(vr_allowed(&c, "/sources/install.swm")->why, "split WIM (build --large-files split)");
+	assert_non_null(w2c_vr_allowed(&c, "/sources/install.wim"));
+	assert_non_null(w2c_vr_allowed(&c, "/sources/install.swm"));
+	assert_non_null(w2c_vr_allowed(&c, "/SOURCES/INSTALL2.SWM"));
+	assert_null(w2c_vr_allowed(&c, "/sources/install3.swm"));
+	assert_string_equal(w2c_vr_allowed(&c, "/sources/install.swm")->why, "split WIM (build --large-files split)");
 	split_teardown(&f, &r, &c);
 
 	struct { unsigned parts; uint8_t guid2; unsigned images; const char *want; } bad[] = {
@@ -337,7 +338,7 @@ static void test_split_wim(void **state)
 		assert_string_equal(r.findings[0].field, "split");
 		if (!strstr(r.findings[0].message, bad[i].want))
 			fail_msg("case %zu: '%s' lacks '%s'", i, r.findings[0].message, bad[i].want);
-		assert_null(vr_allowed(&c, "/sources/install.wim"));
+		assert_null(w2c_vr_allowed(&c, "/sources/install.wim"));
 		split_teardown(&f, &r, &c);
 	}
 
@@ -347,7 +348,7 @@ static void test_split_wim(void **state)
 	assert_int_equal(w2c_tree_put_memory(f.out->root, "/sources/install.wim", "x", 1, &err), W2C_OK);
 	split_run(&f, &r, &c);
 	assert_int_equal(r.n_findings, 0);
-	assert_null(vr_allowed(&c, "/sources/install.wim"));
+	assert_null(w2c_vr_allowed(&c, "/sources/install.wim"));
 	split_teardown(&f, &r, &c);
 }
 

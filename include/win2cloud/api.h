@@ -1,6 +1,10 @@
-/* JSON calls to a cloud service API with token or AK/SK auth (internal to libwin2cloud). */
-#ifndef W2C_CLOUD_API_H
-#define W2C_CLOUD_API_H
+/*
+ * win2cloud/api.h - JSON calls to a cloud service API (IMS, ECS, Glance,
+ * Nova) with token or AK/SK auth, throttling and error bodies handled once
+ * for every service client (register, onboard).
+ */
+#ifndef WIN2CLOUD_API_H
+#define WIN2CLOUD_API_H
 
 #include "win2cloud.h"
 #include "win2cloud/auth.h"
@@ -8,6 +12,10 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* How to reach and authenticate to one service. */
 typedef struct w2c_api {
@@ -26,7 +34,7 @@ typedef struct w2c_api_result {
 	w2c_http_headers headers;
 } w2c_api_result;
 
-void w2c_api_result_free(w2c_api_result *r);
+W2C_API void w2c_api_result_free(w2c_api_result *r);
 
 enum {
 	W2C_API_IDEMPOTENT = 1,     /* 5xx may be retried (GET, DELETE, PUT of a whole file) */
@@ -42,15 +50,18 @@ enum {
  * W2C_ERR_REMOTE (401/403: W2C_ERR_AUTH) with "SERVICE METHOD URL: HTTP n
  * CODE: message".  @res receives the answer (free it, also on error).
  */
-w2c_code w2c_api_call(w2c_api *a, const char *method, const char *url, const json_t *json_body,
+W2C_API w2c_code w2c_api_call(w2c_api *a, const char *method, const char *url, const json_t *json_body,
 		      const w2c_http_body *raw, const char *content_type, int flags,
 		      w2c_api_result *res, w2c_error *err);
 
 /* "CODE: message" from an error body of IMS, APIG, IAM/Keystone or Glance (fuzzed). */
-void w2c_api_error_text(const char *body, size_t len, char *out, size_t n);
+W2C_API void w2c_api_error_text(const char *body, size_t len, char *out, size_t n);
 /* The service error code of a body ("IMG.0060", "APIG.0301", ...) into @out, "" if none. */
-void w2c_api_error_code(const char *body, size_t len, char *out, size_t n);
+W2C_API void w2c_api_error_code(const char *body, size_t len, char *out, size_t n);
 /* True when an answer means "throttled, try later" (see w2c_api_call). */
-bool w2c_api_is_throttled(long status, const char *body, size_t len);
+W2C_API bool w2c_api_is_throttled(long status, const char *body, size_t len);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
