@@ -67,7 +67,9 @@ int cmd_upload(int argc, char **argv, w2c_cli *cli);
 int cmd_unattend(int argc, char **argv, w2c_cli *cli);
 int cmd_drivers(int argc, char **argv, w2c_cli *cli);
 int cmd_inject(int argc, char **argv, w2c_cli *cli);
+int cmd_install(int argc, char **argv, w2c_cli *cli);
 int cmd_check(int argc, char **argv, w2c_cli *cli);
+int cmd_onboard(int argc, char **argv, w2c_cli *cli);
 int cmd_run(int argc, char **argv, w2c_cli *cli);
 
 /* Shared JSON renderings of a medium (cmd_inspect.c). */

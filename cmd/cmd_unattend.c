@@ -10,7 +10,8 @@
 static const char help_text[] =
 	"usage: win2cloud unattend new [options] [-o FILE]\n"
 	"       win2cloud unattend merge IN.xml -o OUT.xml [options]\n"
-	"       win2cloud unattend lint FILE [--for ISO] [--firmware bios|uefi] [--cloud C] [--json]\n"
+	"       win2cloud unattend lint FILE [--for ISO] [--firmware bios|uefi] [--cloud C] [--install]\n"
+	"                               [--json]\n"
 	"\n"
 	"new writes a complete autounattend.xml; merge adds or updates only what the options\n"
 	"name in a user's answer file and keeps everything else; lint checks a file.\n"
@@ -33,12 +34,21 @@ static const char help_text[] =
 	"  --product-key-file F        product key from F (none for evaluation media)\n"
 	"  --rdp                       enable Remote Desktop (NLA) and its firewall group\n"
 	"  --driver-paths              DriverPaths to \\$WinPEDriver$ on drives D:-Z: (not X:)\n"
+	"  --dhcp                      new: every network adapter on DHCP at first logon\n"
+	"  --cloudbase-init MSI        new: install Cloudbase-Init silently from the medium's\n"
+	"                              \\win2cloud\\CloudbaseInitSetup_x64.msi (inject places MSI)\n"
+	"  --shutdown | --generalize   new: end by powering off, or by sysprep /generalize /oobe\n"
+	"                              /shutdown (both log on once as Administrator to run them;\n"
+	"                              needed by win2cloud install)\n"
 	"  -o, --output FILE           output file (new: standard output when absent or '-')\n"
 	"\n"
 	"Options for lint:\n"
 	"  --for ISO                   check edition, architecture and driver paths on ISO\n"
 	"  --firmware bios|uefi        check the disk layout against the boot firmware\n"
 	"  --cloud PROFILE             check InstallTo against the profile's install disk\n"
+	"  --install                   the rules of win2cloud install: no page that waits for a\n"
+	"                              click (EULA, language, edition, password, msiexec UI) and\n"
+	"                              a last step that powers off (install.* rules)\n"
 	"\n"
 	"Passwords are checked against the cloud's rule before writing (8-26 characters,\n"
 	"upper, lower, digit, special from !@$%^-_=+[{}]:,./? and no user name) and never\n"
@@ -50,6 +60,7 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_
 		{ "edition", required_argument, NULL, OPT_EDITION },
 		UX_LONGOPTS,
 		{ "for", required_argument, NULL, OPT_FOR },
+		{ "install", no_argument, NULL, OPT_INSTALL },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -71,6 +82,7 @@ static int parse_args(int argc, char **argv, w2c_cli *cli, const char *verb, ux_
 			cli_help(help_text);
 			return 0;
 		case OPT_FOR: a->for_iso = optarg; break;
+		case OPT_INSTALL: a->lint_install = true; break;
 		case 'o': a->output = optarg; break;
 		default:
 			return cli_usage_error(cli, verb, "unknown option");
@@ -209,6 +221,7 @@ static int run_lint(int argc, char **argv, w2c_cli *cli)
 	lo.firmware = a.o.firmware;
 	lo.cloud_set = a.cloud_set;
 	lo.cloud = a.o.cloud;
+	lo.install = a.lint_install;
 	if (w2c_unattend_lint_file(argv[optind], a.for_iso, &lo, &r, &err))
 		return cli_fail(cli, &err);
 	print_report(cli, argv[optind], &r);

@@ -35,9 +35,11 @@ static const struct command commands[] = {
 	{ "unattend", cmd_unattend, "generate, merge and lint autounattend.xml answer files" },
 	{ "drivers", cmd_drivers, "list driver packages of virtio-win/INF sources; coverage per edition with --for" },
 	{ "inject", cmd_inject, "place the right virtio-win/VMTools drivers per edition under $WinPEDriver$ and rebuild" },
+	{ "install", cmd_install, "run the unattended Setup of an injected ISO in QEMU; write the system disk" },
 	{ "check", cmd_check, "verify the cloud's constraints on an ISO, a disk image and registration parameters" },
 	{ "upload", cmd_upload, "upload a file to OBS / S3 / a directory: multipart, resumable, verified" },
 	{ "register", cmd_register, "register an uploaded ISO or disk image with IMS or Glance" },
+	{ "onboard", cmd_onboard, "ISO image -> temporary server -> system-disk image on OTC/Huawei Cloud, server deleted" },
 	{ "run", cmd_run, "run a pipeline file: the stages above in order, skipping what is done" },
 	{ "version", cmd_version, "print the version (same as --version)" },
 };

@@ -96,6 +96,10 @@ int ux_option(ux_args *a, int c, const char *arg, char *why, size_t why_len)
 	case OPT_KEY_FILE: a->key_file = arg; return 1;
 	case OPT_RDP: a->o.rdp = true; return 1;
 	case OPT_DRIVERS: a->o.driver_paths = true; return 1;
+	case OPT_DHCP: a->o.dhcp = true; return 1;
+	case OPT_CLOUDBASE: a->o.cloudbase_init = arg; return 1;
+	case OPT_SHUTDOWN: a->o.final_step = W2C_FINAL_SHUTDOWN; return 1;
+	case OPT_GENERALIZE: a->o.final_step = W2C_FINAL_GENERALIZE; return 1;
 	default: return 0;
 	}
 }

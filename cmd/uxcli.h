@@ -8,13 +8,14 @@
 enum {
 	OPT_EDITION = 0x2000, OPT_ARCH, OPT_FIRMWARE, OPT_CLOUD, OPT_DISK, OPT_PW_FILE, OPT_PW_ENV,
 	OPT_PW_STDIN, OPT_PLAIN, OPT_LOCALE, OPT_TZ, OPT_NAME, OPT_KEY_FILE, OPT_RDP, OPT_DRIVERS,
-	OPT_FOR,
+	OPT_FOR, OPT_DHCP, OPT_CLOUDBASE, OPT_SHUTDOWN, OPT_GENERALIZE, OPT_INSTALL,
 };
 
 typedef struct ux_args {
 	w2c_unattend_options o;
 	const char *output, *for_iso, *pw_file, *pw_env, *key_file;
 	bool pw_stdin, firmware_set, cloud_set;
+	bool lint_install; /* lint --install: the rules of `win2cloud install` */
 	char *password, *product_key;
 } ux_args;
 
@@ -33,7 +34,11 @@ typedef struct ux_args {
 	{ "computer-name", required_argument, NULL, OPT_NAME },              \
 	{ "product-key-file", required_argument, NULL, OPT_KEY_FILE },       \
 	{ "rdp", no_argument, NULL, OPT_RDP },                               \
-	{ "driver-paths", no_argument, NULL, OPT_DRIVERS }
+	{ "driver-paths", no_argument, NULL, OPT_DRIVERS },                  \
+	{ "dhcp", no_argument, NULL, OPT_DHCP },                             \
+	{ "cloudbase-init", required_argument, NULL, OPT_CLOUDBASE },        \
+	{ "shutdown", no_argument, NULL, OPT_SHUTDOWN },                     \
+	{ "generalize", no_argument, NULL, OPT_GENERALIZE }
 
 /* Handle one of UX_LONGOPTS (and OPT_EDITION): 1 handled, 0 not ours, -1 bad value (@why set). */
 int ux_option(ux_args *a, int c, const char *arg, char *why, size_t why_len);

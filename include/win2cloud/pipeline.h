@@ -13,9 +13,14 @@
  *     workdir: out
  *     stages:
  *       - inject: { drivers: [virtio-win.iso], unattend: generate }
+ *       - install: { size: 60G }        # the system disk becomes the current file
  *       - check: { profile: otc }
  *       - upload: { to: "obs://bucket/win.iso", region: eu-de }
  *       - register: { cloud: otc, name: win2019, os-version: "...", wait: true }
+ *       - onboard: { cloud: otc, name: win2019-base, flavor: s3.large.2, vpc: ..., subnet: ..., wait: true }
+ *
+ * onboard boots the ISO image of the register stage before it (its name, unless
+ * iso-image is given) and keeps its run state in WORKDIR/onboard.
  *
  * Relative paths in the file are relative to the file's directory.
  */
@@ -82,6 +87,7 @@ W2C_API const char *const *w2c_pipeline_verbs(void);
 typedef struct w2c_pipeline_cursor {
 	char *current;      /**< the image the next stage works on (starts as the source) */
 	char *url;          /**< where the last upload put it, or NULL */
+	bool disk;          /**< the current file is a disk image (after install), not an ISO */
 } w2c_pipeline_cursor;
 
 /** A stage turned into a command line. */
@@ -96,7 +102,8 @@ typedef struct w2c_pipeline_step {
 
 /**
  * Build the command line of stage @i from the cursor and advance the cursor
- * (build/inject make their output the current image; upload records its URL).
+ * (build/inject/install make their output the current image, install's a
+ * disk that register then registers with --disk; upload records its URL).
  * `${source}`, `${current}`, `${workdir}` and `${url}` in option values are
  * expanded.  Start with a zeroed cursor; free it with w2c_pipeline_cursor_clear().
  */

@@ -32,6 +32,16 @@ extern "C" {
 /** Firmware the install boots with; decides MBR (BIOS) or GPT+ESP (UEFI). */
 typedef enum w2c_firmware { W2C_FIRMWARE_BIOS, W2C_FIRMWARE_UEFI } w2c_firmware;
 
+/** Where `inject --cloudbase-init MSI` puts the MSI on the medium. */
+#define W2C_CLOUDBASE_INIT_MEDIA_PATH "/win2cloud/CloudbaseInitSetup_x64.msi"
+
+/** The last step of an unattended install. */
+typedef enum w2c_unattend_final {
+	W2C_FINAL_NONE,        /**< nothing: the machine stays at the desktop */
+	W2C_FINAL_SHUTDOWN,    /**< shutdown /s: a disk that boots into the installed system */
+	W2C_FINAL_GENERALIZE,  /**< sysprep /generalize /oobe /shutdown: a template for many servers */
+} w2c_unattend_final;
+
 /**
  * Cloud profile: where the installer's target disk is.  On Huawei Cloud / OTC
  * the temporary ISO server has exactly a system disk and one data disk and
@@ -71,6 +81,12 @@ typedef struct w2c_unattend_options {
 	bool rdp;                    /**< RDP on, NLA on, "Remote Desktop" firewall group */
 	bool driver_paths;           /**< DriverPaths to $WinPEDriver$ on every drive letter */
 	bool merge_disk;             /**< merge only: rewrite DiskID of Disk and InstallTo */
+	/* `new` only, for images installed unattended (`win2cloud install`); each needs
+	 * admin_password: the steps run at the Administrator's automatic first logon. */
+	bool dhcp;                   /**< every network adapter back on DHCP, DNS from DHCP */
+	const char *cloudbase_init;  /**< local Cloudbase-Init MSI: installed silently from
+					  W2C_CLOUDBASE_INIT_MEDIA_PATH (inject places it there) */
+	w2c_unattend_final final_step; /**< what ends the install */
 } w2c_unattend_options;
 
 /** Defaults: amd64, BIOS, profile huawei, disk -1, nothing else set. */
@@ -147,6 +163,10 @@ typedef struct w2c_lint_options {
 	w2c_firmware firmware;
 	bool cloud_set;                    /**< check InstallTo against @cloud's disk */
 	w2c_cloud_profile cloud;
+	/** The file drives `win2cloud install`: errors for every page that would wait for a
+	 * click (EULA, language, edition, Administrator password, a visible msiexec) and
+	 * for a last step that does not power the machine off. */
+	bool install;
 } w2c_lint_options;
 
 /**
@@ -215,6 +235,13 @@ W2C_API bool w2c_unattend_has_password(const char *xml, size_t len);
  */
 W2C_API w2c_code w2c_unattend_put(w2c_node *root, const char *xml, size_t len, bool *replaced,
 			  w2c_error *err);
+
+/**
+ * Put the Cloudbase-Init MSI at local path @msi on the medium at
+ * W2C_CLOUDBASE_INIT_MEDIA_PATH (read in place when the tree is written).
+ * W2C_ERR_INVALID_INPUT when @msi is no Windows Installer file.
+ */
+W2C_API w2c_code w2c_unattend_put_cloudbase_init(w2c_node *root, const char *msi, w2c_error *err);
 
 #ifdef __cplusplus
 }

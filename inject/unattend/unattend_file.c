@@ -20,7 +20,9 @@ w2c_code w2c_unattend_read_secret(const char *path, const char *what, char **out
 
 w2c_code w2c_unattend_new(const w2c_unattend_options *o, char **xml, size_t *len, w2c_error *err)
 {
-	w2c_lint_options lo = { .firmware_set = true, .firmware = o->firmware };
+	/* a file that ends Setup with a power-off is for `install`: its rules apply too */
+	w2c_lint_options lo = { .firmware_set = true, .firmware = o->firmware,
+				.install = o->final_step != W2C_FINAL_NONE };
 	w2c_lint_report r;
 	w2c_code rc;
 

@@ -143,7 +143,7 @@ w2c_code w2c_ux_check_options(const w2c_unattend_options *o, w2c_error *err)
 		w2c_error_prefix(err, "Administrator password refused (cloud-api §4.7)");
 		return err ? err->code : W2C_ERR_VIOLATIONS;
 	}
-	return W2C_OK;
+	return w2c_ux_check_first_logon(o, err);
 }
 
 /* ---- pieces shared with merge ---- */
@@ -354,6 +354,7 @@ static void build_later_passes(ux_editor *ed, const w2c_unattend_options *o, con
 	c = w2c_ux_ensure_component(ed, s, "Microsoft-Windows-Shell-Setup", arch);
 	if (o->admin_password)
 		w2c_ux_build_admin_password(ed, c, o->admin_password, o->password_plain);
+	w2c_ux_build_first_logon(ed, c, o);
 	oobe = w2c_ux_append(ed, c, "OOBE", NULL);
 	w2c_ux_append(ed, oobe, "HideEULAPage", "true");
 	w2c_ux_append(ed, oobe, "HideLocalAccountScreen", "true");

@@ -90,6 +90,11 @@ void w2c_ux_build_admin_password(ux_editor *ed, xmlNodePtr shell_setup, const ch
 			     bool plain);
 void w2c_ux_build_rdp(ux_editor *ed, xmlNodePtr specialize, const char *arch);
 w2c_code w2c_ux_check_options(const w2c_unattend_options *o, w2c_error *err);
+/* The first-logon steps of an install route (unattend_firstlogon.c). */
+bool w2c_ux_wants_first_logon(const w2c_unattend_options *o);
+w2c_code w2c_ux_check_first_logon(const w2c_unattend_options *o, w2c_error *err);
+/* AutoLogon once as Administrator and FirstLogonCommands: DHCP, Cloudbase-Init, final step. */
+void w2c_ux_build_first_logon(ux_editor *ed, xmlNodePtr shell_setup, const w2c_unattend_options *o);
 
 /* Lint state shared by unattend_lint.c and unattend_lint_setup.c. */
 typedef struct ux_lint {
@@ -104,6 +109,8 @@ void w2c_ux_report(ux_lint *lc, const char *rule, enum w2c_severity sev, const x
 	       const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Disk layout, InstallTo and image selection of one Microsoft-Windows-Setup. */
 void w2c_ux_lint_setup(ux_lint *lc, xmlNodePtr setup);
+/* Install-route rules (lint option install): clicks and the final power-off. */
+void w2c_ux_lint_install(ux_lint *lc, xmlNodePtr root);
 /* The editions the selector of @setup picks (all when none); sets lc->image_arch. */
 void w2c_ux_lint_resolve_arch(ux_lint *lc, xmlNodePtr root);
 

@@ -466,6 +466,8 @@ w2c_code w2c_unattend_lint(const char *data, size_t len, const w2c_lint_options 
 	if (w2c_ux_is(root, "unattend")) {
 		w2c_ux_lint_resolve_arch(&lc, root);
 		lint_settings(&lc, root);
+		if (lc.o->install)
+			w2c_ux_lint_install(&lc, root);
 	}
 	xmlFreeDoc(doc);
 	return lc.oom ? w2c_set_error(err, W2C_ERR_NOMEM, "out of memory while linting") : W2C_OK;

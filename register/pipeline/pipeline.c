@@ -7,7 +7,8 @@
 #include <yaml.h>
 
 static const char *const verbs[] = {
-	"inspect", "build", "inject", "verify", "check", "upload", "register", NULL,
+	"inspect", "build", "inject", "verify", "install", "check", "upload", "register", "onboard",
+	NULL,
 };
 
 const char *const *w2c_pipeline_verbs(void) { return verbs; }
@@ -161,7 +162,7 @@ static w2c_code take_stages(struct pctx *c, w2c_pipeline *p, yaml_node_t *seq)
 		yaml_node_pair_t *pair = sn->data.mapping.pairs.start;
 		const char *verb = scalar(yaml_document_get_node(c->doc, pair->key));
 		if (!verb || !is_verb(verb))
-			return perr(c, sn, where, "expected a verb: inspect, build, inject, verify, check, upload or register");
+			return perr(c, sn, where, "expected a verb: inspect, build, inject, verify, install, check, upload, register or onboard");
 		w2c_pipeline_stage *st = &p->stages[p->n_stages++];
 		st->line = line_of(sn);
 		if (!(st->verb = w2c_strdup(verb)))

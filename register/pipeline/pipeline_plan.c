@@ -133,15 +133,26 @@ static const char *single(const w2c_pipeline_stage *st, const char *key)
 	return o && o->n_values == 1 ? o->values[0] : NULL;
 }
 
-/* "out/win-inject.iso" from the source "dir/win.iso" */
-static char *default_output(const w2c_pipeline *p, const char *verb)
+/* "out/win-inject.iso" from the source "dir/win.iso" (@ext "iso") */
+static char *default_output(const w2c_pipeline *p, const char *verb, const char *ext)
 {
 	const char *base = strrchr(p->source, '/');
 	base = base ? base + 1 : p->source;
 	size_t n = strlen(base);
 	if (w2c_str_endswith_ci(base, ".iso"))
 		n -= 4;
-	return w2c_asprintf("%s/%.*s-%s.iso", p->workdir, (int)n, base, verb);
+	return w2c_asprintf("%s/%.*s-%s.%s", p->workdir, (int)n, base, verb, ext);
+}
+
+/* File extension of install's --format, so register and the cloud tell the format. */
+static const char *disk_ext(const char *format)
+{
+	static const char *const map[][2] = { { "qcow2", "qcow2" }, { "raw", "raw" }, { "vpc", "vhd" },
+					      { "vmdk", "vmdk" } };
+	for (size_t i = 0; format && i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(format, map[i][0]))
+			return map[i][1];
+	return "qcow2";
 }
 
 static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *cur,
@@ -155,7 +166,7 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s:%u: register: no upload stage before it: add one, or set iso: BUCKET:KEY",
 				     p->name, st->line);
-	if (push(a, w2c_asprintf("--iso=%s", glance ? cur->current : cur->url), err))
+	if (push(a, w2c_asprintf("%s=%s", cur->disk ? "--disk" : "--iso", glance ? cur->current : cur->url), err))
 		return err->code;
 	if (!glance && !find_opt(st, "sha256") && !find_opt(st, "file")) {
 		char sum[65];
@@ -163,6 +174,30 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 		    push(a, w2c_asprintf("--sha256=%s", sum), err))
 			return err->code;
 	}
+	return W2C_OK;
+}
+
+/* onboard boots the ISO image the register stage before it made (its name), and keeps its run
+ * state in the work directory, so that a re-run of the pipeline finds the temporary server. */
+static w2c_code wire_onboard(const w2c_pipeline *p, size_t i, const w2c_pipeline_stage *st,
+			     struct argv_buf *a, w2c_error *err)
+{
+	const char *name = NULL;
+	if (!find_opt(st, "iso-image") && !find_opt(st, "cleanup")) {
+		for (size_t k = i; k-- > 0 && !name;)
+			if (!strcmp(p->stages[k].verb, "register"))
+				name = single(&p->stages[k], "name");
+		if (!name)
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+					     "%s:%u: onboard: no register stage with a 'name' before it: add one, "
+					     "or set iso-image: ID|NAME", p->name, st->line);
+		if (push(a, w2c_asprintf("--iso-image=%s", name), err))
+			return err->code;
+	}
+	/* a folder of its own: the work directory itself changes with every stage recorded */
+	if (!find_opt(st, "state-dir") &&
+	    push(a, w2c_asprintf("--state-dir=%s/onboard", p->workdir), err))
+		return err->code;
 	return W2C_OK;
 }
 
@@ -176,20 +211,25 @@ static w2c_code set_str(char **dst, char *s, w2c_error *err)
 }
 
 /* Wired options into @a, positional arguments into @pos, and cursor moves per verb. */
-static w2c_code wire(const w2c_pipeline *p, w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
+static w2c_code wire(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
 		     struct argv_buf *a, struct argv_buf *pos, w2c_pipeline_step *step, w2c_error *err)
 {
 	const char *v = st->verb, *to;
 	if (!strcmp(v, "register"))
 		return wire_register(p, cur, st, a, err);
+	if (!strcmp(v, "onboard"))
+		return wire_onboard(p, i, st, a, err);
 	if (push(pos, w2c_strdup(cur->current), err))
 		return err->code;
-	if (!strcmp(v, "build") || !strcmp(v, "inject")) {
+	if (!strcmp(v, "build") || !strcmp(v, "inject") || !strcmp(v, "install")) {
 		const char *o = single(st, "output");
+		bool disk = !strcmp(v, "install");
 		char *out = NULL;
-		if (o ? expand(p, cur, o, "output", &out, err) : set_str(&out, default_output(p, v), err))
+		if (o ? expand(p, cur, o, "output", &out, err)
+		      : set_str(&out, default_output(p, v, disk ? disk_ext(single(st, "format")) : "iso"), err))
 			return err->code;
 		step->output = out;
+		cur->disk = disk;
 		return push(a, w2c_asprintf("--output=%s", out), err) ||
 		       set_str(&cur->current, w2c_strdup(out), err) ? err->code : W2C_OK;
 	}
@@ -242,7 +282,7 @@ w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cu
 	struct argv_buf pos = { 0 };
 	w2c_code rc = push(&a, w2c_strdup(st->verb), err);
 	if (!rc)
-		rc = wire(p, cur, st, &a, &pos, step, err);
+		rc = wire(p, i, cur, st, &a, &pos, step, err);
 	if (!rc)
 		rc = push_opts(p, cur, st, &a, err);
 	if (join(&a, &pos, step, err) || rc) {

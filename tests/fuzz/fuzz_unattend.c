@@ -21,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w2c_tree_mkdirs(root, "/$WinPEDriver$/viostor", NULL);
 	if (w2c_unattend_lint((const char *)data, size, &lo, &r, NULL) == W2C_OK)
 		w2c_lint_report_free(&r);
+	lo.install = true; /* the install.* rules walk every command and WillShowUI */
+	if (w2c_unattend_lint((const char *)data, size, &lo, &r, NULL) == W2C_OK)
+		w2c_lint_report_free(&r);
+	lo.install = false;
 	w2c_unattend_options_init(&o);
 	o.admin_password = "Kx7!mQ2-vLp9";
 	o.rdp = o.driver_paths = o.merge_disk = true;

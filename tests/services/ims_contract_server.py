@@ -14,8 +14,12 @@ Implemented:
   GET  /v1/{project_id}/jobs/{id}    INIT -> RUNNING -> SUCCESS|FAIL with configurable delays
   GET  /v2/cloudimages?name=...      list (name, status, __imagetype, tag filters)
   GET|DELETE /v2/images/{id}         details / delete (IMG.0090 while being created)
+  POST /v2/cloudimages/action        with volume_id: system-disk image from a data volume (spec §4.5a)
+  /ecs/v1/{project_id}/...           ECS: create server, jobs, details/list, remote console, stop, delete
+                                     (tests/services/ecs_contract.py; spec §4)
 Test control (not part of the contract):
-  POST /_test/config {json}          change behaviour (see DEFAULTS); GET /_test/log; GET /_test/images
+  POST /_test/config {json}          change behaviour (see DEFAULTS); GET /_test/log; GET /_test/images;
+                                     GET /_test/ecs (servers and volumes)
 
 Usage: ims_contract_server.py --port N --config FILE    (FILE: JSON merged over DEFAULTS)
 """
@@ -24,6 +28,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import re
 import sys
 import threading
@@ -31,6 +36,9 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecs_contract import ECS_DEFAULTS, EcsMixin  # noqa: E402
 
 DEFAULTS = {
     "domain": "OTC-EU-DE-00000000001000000001",
@@ -49,6 +57,7 @@ DEFAULTS = {
     "throttle_jobs": 0,          # next N job polls answer 400 IMG.0060
     "os_versions": [],           # accepted os_version strings (the client's list, both spec lists)
     "min_disk_min": 1, "min_disk_max": 1024,
+    **ECS_DEFAULTS,
 }
 
 NAME_RE = re.compile(r"^[A-Za-z0-9._\- ]{1,128}$")
@@ -70,6 +79,9 @@ class State:
         self.log = []           # [{method, path, status, code, auth}]
         self.sig_failures = {}  # ak -> consecutive failures
         self.locked_until = {}  # ak -> epoch
+        self.servers = {}       # ECS server_id -> dict
+        self.volumes = {}       # EVS volume_id -> dict
+        self.ecs_jobs = {}      # ECS job_id -> dict
 
 
 class ContractError(Exception):
@@ -112,9 +124,21 @@ def canonical_request(method, raw_path, headers, signed, body):
     return "\n".join([method, curi, cquery, cheaders, ";".join(signed), payload])
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(EcsMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ims-contract/1"
+    ContractError = ContractError
+    NAME_RE = NAME_RE
+    img_error = staticmethod(img_error)
+    iso_time = staticmethod(iso_time)
+
+    def json_body(self, body, error):
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            raise error("Content-Type must be application/json.")
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise error("The request body is not JSON.")
 
     def log_message(self, fmt, *args):  # quiet; the JSON log is the record
         pass
@@ -177,6 +201,8 @@ class Handler(BaseHTTPRequestHandler):
             entry["auth"] = "password"
             return self.auth_tokens(body)
         project = self.authenticate(method, body, entry)
+        if path.startswith("/ecs/"):
+            return self.ecs_route(method, path[4:], body, project)
         if method == "POST" and path == "/v2/cloudimages/action":
             return self.create_image(body, project)
         m = re.fullmatch(r"/v1/([^/]+)/jobs/([^/]+)", path)
@@ -241,20 +267,24 @@ class Handler(BaseHTTPRequestHandler):
                 {"id": "c-ims", "name": "glance", "type": "image",
                  "endpoints": [{"id": "e2", "interface": "public", "region": cfg["region"],
                                 "region_id": cfg["region"], "url": base}]},
+                {"id": "c-ecs", "name": "ecs", "type": "ecs",
+                 "endpoints": [{"id": "e3", "interface": "public", "region": cfg["region"],
+                                "region_id": cfg["region"], "url": base + "/ecs/v1/" + cfg["project_id"]}]},
             ]}}
         return 201, out, {"X-Subject-Token": token}
 
     def authenticate(self, method, body, entry):
         st, cfg = self.server.state, self.server.state.cfg
         tok = self.headers.get("X-Auth-Token")
+        code = "Common.0013" if self.path.startswith("/ecs/") else "IMG.0030"
         if tok:
             entry["auth"] = "token"
             with st.lock:
                 info = st.tokens.get(tok)
             if not info:
-                raise img_error("IMG.0030", "The token is invalid.", 401)
+                raise img_error(code, "The token is invalid.", 401)
             if info[0] < time.time():
-                raise img_error("IMG.0030", "The token must be updated.", 401)
+                raise img_error(code, "The token must be updated.", 401)
             return info[1]
         authz = self.headers.get("Authorization")
         if authz:
@@ -377,6 +407,10 @@ class Handler(BaseHTTPRequestHandler):
             req = json.loads(body)
         except ValueError:
             raise img_error("IMG.0001", "The request body is not JSON.")
+        if isinstance(req, dict) and "volume_id" in req:
+            if "image_url" in req or "instance_id" in req:
+                raise img_error("IMG.0001", "volume_id cannot be combined with image_url or instance_id.")
+            return self.volume_image(req, project)
         name, typ, osv, md, tags = self.validate_create(req)
         now = time.time()
         with st.lock:
@@ -407,16 +441,21 @@ class Handler(BaseHTTPRequestHandler):
             job = st.jobs.get(job_id)
             if not job or job["project"] != project:
                 raise ContractError(404, {"error": {"message": "job not found", "code": "Common.0011"}})
+            self.ecs_tick()
+            if job.get("volume_id") and job["volume_id"] not in st.volumes and not job.get("finished") \
+                    and not job["fail"]:  # its source volume was deleted under it
+                job["fail"] = {"error_code": "IMG.0022", "fail_reason": "The source volume was deleted."}
             age = time.time() - job["begin"]
             img = st.images.get(job["image_id"])
             status = "INIT" if age < job["init_s"] else "RUNNING" if age < job["init_s"] + job["run_s"] else \
                 "FAIL" if job["fail"] else "SUCCESS"
-            out = {"status": status, "job_id": job_id, "job_type": "imsImportImageJob",
+            out = {"status": status, "job_id": job_id, "job_type": job.get("job_type", "imsImportImageJob"),
                    "begin_time": iso_time(job["begin"]), "end_time": "", "error_code": None, "fail_reason": None,
                    "entities": {}}
             if status in ("SUCCESS", "FAIL"):
                 out["end_time"] = iso_time(job["begin"] + job["init_s"] + job["run_s"])
             if status == "SUCCESS" and img:
+                job["finished"] = True
                 img["status"] = "active"
                 out["entities"] = {"image_id": img["id"], "image_name": img["name"],
                                    "sub_jobs_result": [{"status": "SUCCESS", "job_type": "imsImportIsoFileImageJob",
@@ -467,6 +506,10 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/_test/images":
             with st.lock:
                 return 200, {"images": list(st.images.values())}, {}
+        if method == "GET" and path == "/_test/ecs":
+            with st.lock:
+                self.ecs_tick()
+                return 200, {"servers": list(st.servers.values()), "volumes": list(st.volumes.values())}, {}
         raise ContractError(404, {"error": {"message": "unknown test call", "code": "TEST"}})
 
 

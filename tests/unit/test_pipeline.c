@@ -92,6 +92,35 @@ static void test_wire_glance_and_output(void **s)
 	w2c_pipeline_free(p);
 }
 
+/* install makes the disk the current file: check and upload take it, register uses --disk. */
+static void test_wire_install(void **s)
+{
+	(void)s;
+	w2c_pipeline *p = parse_ok(
+		"source: isos/win.iso\nworkdir: w\n"
+		"stages:\n"
+		"  - inject: { drivers: d, unattend: generate, shutdown: true }\n"
+		"  - install: { size: 60G, format: vpc, timeout: 3h }\n"
+		"  - check: { deep: true }\n"
+		"  - upload: { to: \"obs://bkt/win.vhd\" }\n"
+		"  - register: { cloud: otc, name: w1 }\n"
+		"  - register: { cloud: openstack, name: w2 }\n");
+	assert_string_equal(plan(p),
+		"inject --output=w/win-inject.iso --drivers=d --unattend=generate --shutdown -- isos/win.iso\n"
+		"install --output=w/win-install.vhd --size=60G --format=vpc --timeout=3h -- w/win-inject.iso\n"
+		"check --deep -- w/win-install.vhd\n"
+		"upload -- w/win-install.vhd obs://bkt/win.vhd\n"
+		"register --disk=obs://bkt/win.vhd --cloud=otc --name=w1\n"
+		"register --disk=w/win-install.vhd --cloud=openstack --name=w2\n");
+	w2c_pipeline_free(p);
+	p = parse_ok("source: a.iso\nstages:\n  - install: { output: \"${workdir}/sys.qcow2\" }\n"
+		     "  - register: { cloud: openstack, name: w }\n");
+	assert_string_equal(plan(p),
+		"install --output=win2cloud-out/sys.qcow2 -- a.iso\n"
+		"register --disk=win2cloud-out/sys.qcow2 --cloud=openstack --name=w\n");
+	w2c_pipeline_free(p);
+}
+
 static void test_register_takes_sidecar_sha256(void **s)
 {
 	(void)s;
@@ -323,6 +352,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_wire),
 		cmocka_unit_test(test_wire_glance_and_output),
+		cmocka_unit_test(test_wire_install),
 		cmocka_unit_test(test_register_takes_sidecar_sha256),
 		cmocka_unit_test(test_wire_errors),
 		cmocka_unit_test(test_parse_errors),
