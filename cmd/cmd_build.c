@@ -8,10 +8,11 @@
 static const char help[] =
 	"usage: win2cloud build SRC -o OUT.iso [--add ISO_PATH=LOCAL_FILE]... [--remove ISO_PATH]...\n"
 	"                       [--volume-id ID] [--uefi-image prompt|noprompt]\n"
-	"                       [--large-files split|multi-extent] [--json]\n"
+	"                       [--large-files split|multi-extent] [--filesystems LIST]\n"
+	"                       [--udf-only] [--udf-revision 1.02|2.01] [--json]\n"
 	"\n"
-	"Write a new ISO 9660 level 3 + Joliet image from SRC, an ISO image or a directory\n"
-	"made by `win2cloud unpack`.  From an ISO, unchanged files are streamed from their\n"
+	"Write a new UDF + ISO 9660 level 3 + Joliet image from SRC, an ISO image or a directory\n"
+	"made by `win2cloud unpack`; every tree shares one copy of each file's data.  From an ISO, unchanged files are streamed from their\n"
 	"extents (nothing is extracted); from a directory, files are read in place and the\n"
 	"volume id, boot entries and directory times come from DIR/.win2cloud/media.json (a\n"
 	"directory without it is refused).  --add and --remove edit the tree first.  El\n"
@@ -30,9 +31,15 @@ static const char help[] =
 	"  --uefi-image prompt|noprompt   boot efisys.bin or efisys_noprompt.bin on UEFI\n"
 	"  --large-files split|multi-extent\n"
 	"                           files over 4 GiB: split a WIM/ESD into NAME.swm,\n"
-	"                           NAME2.swm, ... with wimlib (default; needs scratch space of\n"
-	"                           about twice the WIM in OUT's directory or $TMPDIR), or keep\n"
-	"                           it whole as an ISO level 3 multi-extent file\n"
+	"                           NAME2.swm, ... with wimlib (the default without UDF; needs\n"
+	"                           scratch space of about twice the WIM in OUT's directory or\n"
+	"                           $TMPDIR), or keep it whole (the default with UDF; the ISO\n"
+	"                           9660 tree gets a level 3 multi-extent file)\n"
+	"  --filesystems LIST       trees to write, from udf,iso9660,joliet (iso9660 always;\n"
+	"                           default: udf plus the trees the source had)\n"
+	"  --udf-only               Microsoft's layout: every file in UDF only, the ISO 9660\n"
+	"                           tree holds README.TXT saying so, no Joliet\n"
+	"  --udf-revision 1.02|2.01 UDF revision written (default 1.02, as oscdimg -udfver102)\n"
 	"  --json                   result as JSON on stdout, JSON-lines progress on stderr\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure or no space, 2 usage, 4 unreadable source,\n"
@@ -70,11 +77,20 @@ static void print_result(w2c_cli *cli, const char *out, const w2c_build_result *
 		json_t *notes = json_array();
 		for (unsigned i = 0; i < res->n_notes; i++)
 			json_array_append_new(notes, json_string(res->notes[i]));
-		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i,s:s,s:s,s:i,s:o}", "ok", 1, "output", out,
+		json_t *fs = json_array();
+		if (res->filesystems & W2C_FS_UDF)
+			json_array_append_new(fs, json_pack("{s:s,s:s}", "type", "udf", "revision",
+							    res->udf_revision == 0x0201 ? "2.01" : "1.02"));
+		if (res->filesystems & W2C_FS_ISO9660)
+			json_array_append_new(fs, json_pack("{s:s}", "type", "iso9660"));
+		if (res->filesystems & W2C_FS_JOLIET)
+			json_array_append_new(fs, json_pack("{s:s}", "type", "joliet"));
+		cli_print_json(json_pack("{s:b,s:s,s:I,s:s,s:i,s:s,s:s,s:i,s:o,s:o}", "ok", 1, "output", out,
 					 "bytes", (json_int_t)res->bytes, "sha256", res->sha256,
 					 "boot_entries", (int)res->boot_entries, "volume_id",
 					 res->volume_id, "joliet_volume_id", res->joliet_volume_id,
-					 "split_files", (int)res->split_files, "notes", notes));
+					 "split_files", (int)res->split_files, "filesystems", fs,
+					 "notes", notes));
 		return;
 	}
 	if (cli->quiet)
@@ -94,6 +110,9 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 		{ "volume-id", required_argument, NULL, 'V' },
 		{ "uefi-image", required_argument, NULL, 'u' },
 		{ "large-files", required_argument, NULL, 'L' },
+		{ "filesystems", required_argument, NULL, 'F' },
+		{ "udf-only", no_argument, NULL, 'U' },
+		{ "udf-revision", required_argument, NULL, 'R' },
 		CLI_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -129,6 +148,14 @@ int cmd_build(int argc, char **argv, w2c_cli *cli)
 			else if (!strcmp(optarg, "multi-extent")) bo.large_files = W2C_LARGE_MULTI_EXTENT;
 			else { free_edits(edits, paths, n_edits); return cli_usage_error(cli, "build", "--large-files: '%s' is not split or multi-extent", optarg); }
 			break;
+		case 'F': case 'R':
+			if (c == 'F' ? w2c_build_parse_filesystems(optarg, &bo.filesystems, &err)
+				     : w2c_build_parse_udf_revision(optarg, &bo.udf_revision, &err)) {
+				free_edits(edits, paths, n_edits);
+				return cli_usage_error(cli, "build", "%s", err.message);
+			}
+			break;
+		case 'U': bo.udf_only = true; break;
 		default: free_edits(edits, paths, n_edits); return cli_usage_error(cli, "build", "unknown option");
 		}
 	}

@@ -11,7 +11,8 @@ static const char help[] =
 	"                        [--driver NAME]... [--no-driver NAME]... [--json]\n"
 	"                        [--level media|image|boot[,...]]\n"
 	"                        [--unattend FILE|generate [answer-file options]]\n"
-	"                        [--large-files split|multi-extent]\n"
+	"                        [--large-files split|multi-extent] [--filesystems LIST]\n"
+	"                        [--udf-only] [--udf-revision 1.02|2.01]\n"
 	"\n"
 	"Select, for every edition of install.wim/esd (or those given with --edition), the\n"
 	"driver folder whose INF accepts the edition's arch and build (see 'win2cloud drivers'),\n"
@@ -41,9 +42,13 @@ static const char help[] =
 	"                     boot.wim's boot image, with the drivers of the first edition of its\n"
 	"                     arch (UNCONFIRMED that WinPE binds it; not needed with media)\n"
 	"  --large-files split|multi-extent\n"
-	"                     a WIM/ESD of 4 GiB or more: split into NAME.swm parts (default: Setup\n"
-	"                     reads those from any reader of the disc) or keep it whole as an ISO\n"
-	"                     level 3 multi-extent file (as fast as a copy; see win2cloud-build(1))\n"
+	"                     a WIM/ESD of 4 GiB or more: split into NAME.swm parts (the default\n"
+	"                     without UDF) or keep it whole (the default with UDF, which carries\n"
+	"                     it; ISO 9660 gets a level 3 multi-extent file; see win2cloud-build(1))\n"
+	"  --filesystems LIST trees to write, from udf,iso9660,joliet (default: udf plus the\n"
+	"                     trees the source had)\n"
+	"  --udf-only         Microsoft's layout: files in UDF only, README.TXT in ISO 9660\n"
+	"  --udf-revision 1.02|2.01  UDF revision written (default 1.02)\n"
 	"  --unattend generate  write a new autounattend.xml at the media root whose DriverPaths\n"
 	"                     point at the $WinPEDriver$ folders placed here\n"
 	"  --unattend FILE    merge FILE (as 'unattend merge' does: only what we own changes) with\n"
@@ -69,6 +74,8 @@ typedef struct inject_job {
 	drv_args a;
 	const char *iso, *out, *unattend;
 	enum w2c_large_files large_files;
+	unsigned filesystems, udf_revision;
+	bool udf_only;
 	ux_args ux;
 	bool media, image, boot;
 } inject_job;
@@ -120,7 +127,8 @@ static int run(w2c_cli *cli, inject_job *j)
 		.editions = j->a.editions, .n_editions = j->a.n_editions,
 		.levels = (j->media ? W2C_INJECT_MEDIA : 0) | (j->image ? W2C_INJECT_IMAGE : 0) |
 			  (j->boot ? W2C_INJECT_BOOT : 0),
-		.large_files = j->large_files, .unattend = j->unattend, .answer = &j->ux.o,
+		.large_files = j->large_files, .filesystems = j->filesystems,
+		.udf_only = j->udf_only, .udf_revision = j->udf_revision, .unattend = j->unattend, .answer = &j->ux.o,
 		.firmware_set = j->ux.firmware_set, .cloud_set = j->ux.cloud_set,
 		.progress = &cli->progress, .log = &cli->log,
 	};
@@ -173,6 +181,9 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 		{ "level", required_argument, NULL, 'L' },
 		{ "unattend", required_argument, NULL, 'U' },
 		{ "large-files", required_argument, NULL, 'F' },
+		{ "filesystems", required_argument, NULL, 0x3001 },
+		{ "udf-only", no_argument, NULL, 0x3002 },
+		{ "udf-revision", required_argument, NULL, 0x3003 },
 		DRV_LONGOPTS,
 		UX_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
@@ -207,6 +218,16 @@ int cmd_inject(int argc, char **argv, w2c_cli *cli)
 				return cli_usage_error(cli, "inject", "--large-files: '%s' is not split or multi-extent", optarg);
 			}
 			break;
+		case 0x3001: case 0x3003: {
+			w2c_error perr;
+			if (c == 0x3001 ? w2c_build_parse_filesystems(optarg, &j.filesystems, &perr)
+					: w2c_build_parse_udf_revision(optarg, &j.udf_revision, &perr)) {
+				job_free(&j);
+				return cli_usage_error(cli, "inject", "%s", perr.message);
+			}
+			break;
+		}
+		case 0x3002: j.udf_only = true; break;
 		case 'L':
 			if (!parse_level(&j, optarg)) {
 				job_free(&j);

@@ -20,6 +20,8 @@ static const char help[] =
 	"    and a WIM over 4 GiB that build split into a consistent NAME.swm set;\n"
 	"  - OUT.iso.sha256 (sha256sum format) matches the image;\n"
 	"  - names agree in every name space (Joliet, UDF); no _WINPEDRIVER_ in Joliet;\n"
+	"  - UDF: two anchors, every descriptor tag (checksum, CRC, location), and UDF and\n"
+	"    Joliet/ISO 9660 naming the same copy of each file's data;\n"
 	"  - the file holds every block its PVD counts; sources/boot.wim keeps its boot index;\n"
 	"  - --boot: boot under QEMU (TCG; SeaBIOS for bios, OVMF for uefi) for at most\n"
 	"    --boot-timeout seconds and show what the firmware and the boot program printed.\n"
@@ -39,7 +41,7 @@ static const char help[] =
 
 static const char *check_name(enum w2c_verify_check c)
 {
-	static const char *n[] = { "catalog", "content", "checksum", "names", "boot", "image", "bootwim" };
+	static const char *n[] = { "catalog", "content", "checksum", "names", "boot", "image", "bootwim", "udf" };
 	return n[c];
 }
 

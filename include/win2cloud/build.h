@@ -4,9 +4,10 @@
  * The tree (from w2c_media_open, possibly edited) is handed to libisofs; every
  * file's data is streamed from its source (extents in the source image, a
  * local file, memory) by a libisofs stream of our own, so nothing is
- * extracted.  The output is ISO 9660 level 3 + Joliet (long names), El Torito
- * entries as Microsoft ships them, written to a temporary inode and renamed
- * into place, with its SHA-256 computed while writing.
+ * extracted.  The output is UDF (1.02 by default) beside ISO 9660 level 3 +
+ * Joliet (long names), every tree sharing one copy of each file's data, El
+ * Torito entries as Microsoft ships them, written to a temporary inode and
+ * renamed into place, with its SHA-256 computed while writing.
  */
 #ifndef WIN2CLOUD_BUILD_H
 #define WIN2CLOUD_BUILD_H
@@ -15,6 +16,8 @@
 #include "win2cloud/media.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,8 +27,9 @@ enum w2c_uefi_image { W2C_UEFI_AS_SOURCE, W2C_UEFI_PROMPT, W2C_UEFI_NOPROMPT };
 
 /** Files too big for one ISO 9660 extent (about 4 GiB). */
 enum w2c_large_files {
+	W2C_LARGE_AUTO,         /**< kept whole when UDF is written, else split */
 	W2C_LARGE_SPLIT,        /**< a WIM/ESD becomes NAME.swm, NAME2.swm, ... (wimlib_split) */
-	W2C_LARGE_MULTI_EXTENT, /**< kept whole as an ISO level 3 multi-extent file */
+	W2C_LARGE_MULTI_EXTENT, /**< kept whole (UDF, and ISO level 3 multi-extent) */
 };
 
 /** A file written beside the image and committed with it ("@out" + @suffix). */
@@ -39,6 +43,14 @@ typedef struct w2c_build_options {
 	const char *volume_id;            /**< NULL: keep the source's; at most 32 characters */
 	enum w2c_uefi_image uefi_image;   /**< which efisys image the UEFI entry boots */
 	enum w2c_large_files large_files;
+	/** enum w2c_fs bits of the trees to write (W2C_FS_ISO9660 always is);
+	 * 0: UDF plus the ISO 9660/Joliet trees the source had. */
+	unsigned filesystems;
+	/** Microsoft's layout: every file in UDF only, ISO 9660 holds a
+	 * README.TXT saying so, no Joliet. */
+	bool udf_only;
+	/** UDF revision as BCD: 0x0102 (0: the default) or 0x0201. */
+	unsigned udf_revision;
 	/** Scratch directory for splitting a WIM held in the source image (it is
 	 * staged to a file first); NULL: the output's directory, else $TMPDIR. */
 	const char *tmpdir;
@@ -62,6 +74,8 @@ typedef struct w2c_build_result {
 	char volume_id[33];               /**< as written to the ISO 9660 descriptor */
 	char joliet_volume_id[49];        /**< as written to Joliet: 16 characters at most (UTF-8) */
 	unsigned split_files;             /**< WIMs replaced by .swm parts */
+	unsigned filesystems;             /**< enum w2c_fs bits written */
+	unsigned udf_revision;            /**< BCD, 0 without UDF */
 	/** What the build changed or could not keep (a truncated Joliet volume
 	 * id, a split WIM, an unusual boot entry), one sentence each. */
 	char notes[W2C_BUILD_MAX_NOTES][256];
@@ -114,6 +128,28 @@ typedef struct w2c_tree_edit {
  */
 W2C_API w2c_code w2c_build(const char *src, const char *out, const w2c_tree_edit *edits, size_t n_edits,
 		   const w2c_build_options *opts, w2c_build_result *res, w2c_error *err);
+
+/**
+ * Parse a --filesystems list ("udf,iso9660,joliet", any order, case
+ * ignored) into enum w2c_fs bits.  ISO 9660 is always written (El Torito
+ * lives in it), so a list without it is refused, as is an unknown name.
+ */
+W2C_API w2c_code w2c_build_parse_filesystems(const char *list, unsigned *fs, w2c_error *err);
+
+/** Parse a --udf-revision value ("1.02" or "2.01") into BCD. */
+W2C_API w2c_code w2c_build_parse_udf_revision(const char *s, unsigned *rev, w2c_error *err);
+
+/** CRC-ITU-T of UDF descriptor tags (ECMA-167 1/7.2.6). */
+W2C_API uint16_t w2c_udf_crc(const void *data, size_t n);
+/** Checksum of a 16-byte UDF descriptor tag (byte 4 excluded). */
+W2C_API uint8_t w2c_udf_tag_checksum(const uint8_t tag[16]);
+/**
+ * Check the UDF descriptor at @d (@avail bytes readable): tag checksum, CRC
+ * over its CRC length, and that its location field is @location.  Returns
+ * the tag identifier, or -1 with the reason in @why.
+ */
+W2C_API int w2c_udf_tag_check(const uint8_t *d, size_t avail, uint32_t location, char *why,
+			      size_t why_len);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,9 @@ typedef struct w2c_inject_options {
 	size_t n_editions;
 	unsigned levels;              /**< enum w2c_inject_level bits; 0 = media */
 	enum w2c_large_files large_files; /**< a WIM/ESD of 4 GiB or more: split or multi-extent */
+	unsigned filesystems;    /**< enum w2c_fs bits to write; 0 = UDF plus the source's trees */
+	bool udf_only;           /**< Microsoft's layout: README stub on ISO 9660, all in UDF */
+	unsigned udf_revision;   /**< BCD, 0x0102 (default) or 0x0201 */
 	/** NULL: no answer file; W2C_INJECT_UNATTEND_GENERATE: a new one; else the path
 	 * of the user's answer file to merge.  Needs the media level (its
 	 * DriverPaths point at $WinPEDriver$). */

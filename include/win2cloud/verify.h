@@ -32,6 +32,7 @@ enum w2c_verify_check {
 	W2C_VERIFY_BOOT,     /**< QEMU boot */
 	W2C_VERIFY_IMAGE,    /**< the image file against its volume descriptor */
 	W2C_VERIFY_BOOTWIM,  /**< sources/boot.wim's boot index */
+	W2C_VERIFY_UDF,      /**< UDF anchors, descriptor tags (checksum, CRC, location), shared data */
 };
 
 /** One problem: the file, the field and what was expected. */

@@ -1,6 +1,7 @@
 /* Streamed ISO writer on libisofs: tree nodes become IsoFiles over our streams. */
 #include "build_int.h"
 #include "win2cloud/sidecar.h"
+#include "udf_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@ struct node_stream {
 	int fd;              /* W2C_SRC_LOCAL: held open between open and close */
 	uint8_t *buf;
 	size_t have, used;
+	w2c_udf_entry *watch; /* UDF: where the file's first bytes go for the writer's check */
 };
 
 static int ns_open(IsoStream *s)
@@ -81,6 +83,10 @@ static int refill(struct node_stream *d)
 		return ISO_FILE_READ_ERROR;
 	}
 	d->have = got;
+	if (d->watch && d->pos == 0) {
+		memcpy(d->watch->first, d->buf, got < sizeof d->watch->first ? got : sizeof d->watch->first);
+		d->watch->first_seen = true;
+	}
 	return 0;
 }
 
@@ -172,6 +178,22 @@ w2c_code w2c_build_lerr(w2c_error *err, int r, const char *what, const char *pat
 			     iso_error_to_msg(r));
 }
 
+/* What add_tree() carries down the tree: the UDF entries walk in the same
+ * depth-first order, and each file's sort weight fixes libisofs's data order
+ * to that order (highest first), which the UDF file entries rely on.  The
+ * weights start high above the small ones libisofs gives files of its own
+ * (a boot image that is no file of the tree got one, and ties are ordered
+ * at random by its qsort). */
+#define W2C_UDF_WEIGHT_BASE (1 << 24)
+struct tree_ctx {
+	w2c_media *m;
+	const w2c_node *skip;
+	w2c_udf *udf;        /* NULL: no UDF tree */
+	bool flat;           /* --udf-only: files hidden at the ISO root under w2c_udf_flat_name() */
+	size_t next;         /* next entry of udf->e */
+	int weight;
+};
+
 static void set_times(IsoNode *in, const w2c_node *n)
 {
 	iso_node_set_mtime(in, n->mtime.tv_sec);
@@ -179,16 +201,36 @@ static void set_times(IsoNode *in, const w2c_node *n)
 	iso_node_set_ctime(in, n->ctime.tv_sec ? n->ctime.tv_sec : n->mtime.tv_sec);
 }
 
-static w2c_code add_tree(w2c_media *m, IsoDir *dir, const w2c_node *n, const w2c_node *skip,
-			w2c_error *err)
+/* The UDF entry of @c, which must be the next in the layout's order. */
+static w2c_code udf_next(struct tree_ctx *t, const w2c_node *c, w2c_udf_entry **e, w2c_error *err)
+{
+	*e = NULL;
+	if (!t->udf)
+		return W2C_OK;
+	if (++t->next >= t->udf->n || t->udf->e[t->next].n != c)
+		return w2c_set_error(err, W2C_ERR_INTERNAL, "UDF layout and ISO tree disagree at %s",
+				     c->name);
+	*e = &t->udf->e[t->next];
+	return W2C_OK;
+}
+
+static w2c_code add_tree(struct tree_ctx *t, IsoDir *dir, const w2c_node *n, w2c_error *err)
 {
 	for (size_t i = 0; i < n->n_children; i++) {
 		const w2c_node *c = n->children[i];
+		w2c_udf_entry *ue;
 		IsoNode *in;
 		int r;
-		if (c == skip)
+		if (c == t->skip)
 			continue;
-		if (c->is_dir) {
+		w2c_code urc = udf_next(t, c, &ue, err);
+		if (urc)
+			return urc;
+		if (c->is_dir && t->flat) { /* --udf-only: no directories outside UDF */
+			w2c_code rc = add_tree(t, dir, c, err);
+			if (rc)
+				return rc;
+		} else if (c->is_dir) {
 			IsoDir *sub;
 			r = iso_tree_add_new_dir(dir, c->name, &sub);
 			if (r < 0)
@@ -196,33 +238,42 @@ static w2c_code add_tree(w2c_media *m, IsoDir *dir, const w2c_node *n, const w2c
 			in = (IsoNode *)sub;
 			set_times(in, c);
 			iso_node_set_permissions(in, 0555);
-			w2c_code rc = add_tree(m, sub, c, skip, err);
+			w2c_code rc = add_tree(t, sub, c, err);
 			if (rc)
 				return rc;
 		} else {
-			IsoStream *s = w2c_node_stream(m, c, 0, 0, NULL);
+			IsoStream *s = w2c_node_stream(t->m, c, 0, 0, NULL);
 			IsoFile *f;
 			if (!s)
 				return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+			((struct node_stream *)s->data)->watch = ue;
 			/* the new file takes our reference to the stream */
-			r = iso_tree_add_new_file(dir, c->name, s, &f);
+			char flat[32];
+			if (t->flat)
+				w2c_udf_flat_name(flat, sizeof flat, t->next);
+			r = iso_tree_add_new_file(dir, t->flat ? flat : c->name, s, &f);
 			if (r < 0)
 				return w2c_build_lerr(err, r, "add file", c->name);
 			in = (IsoNode *)f;
+			if (t->flat) /* data written, named in no ISO 9660 directory */
+				iso_node_set_hidden(in, LIBISO_HIDE_ON_RR | LIBISO_HIDE_ON_JOLIET |
+						    LIBISO_HIDE_ON_1999 | LIBISO_HIDE_BUT_WRITE);
 			set_times(in, c);
 			iso_node_set_permissions(in, 0444);
+			if (t->udf)
+				iso_node_set_sort_weight(in, t->weight--);
 		}
 	}
 	return W2C_OK;
 }
 
-static IsoWriteOpts *write_opts(void)
+static IsoWriteOpts *write_opts(bool joliet)
 {
 	IsoWriteOpts *wo;
 	if (iso_write_opts_new(&wo, 0) < 0)
 		return NULL;
 	iso_write_opts_set_iso_level(wo, 3);
-	iso_write_opts_set_joliet(wo, 1);
+	iso_write_opts_set_joliet(wo, joliet);
 	iso_write_opts_set_joliet_long_names(wo, 1);
 	iso_write_opts_set_joliet_longer_paths(wo, 1);
 	iso_write_opts_set_rockridge(wo, 0);
@@ -243,19 +294,25 @@ static IsoWriteOpts *write_opts(void)
  * lock hand-off between the threads per 2 KiB and made the build 6x slower
  * than cp. */
 static w2c_code pump(struct burn_source *bs, w2c_outfile *of, const w2c_build_options *o,
-		     uint64_t total, w2c_build_result *res, w2c_error *err)
+		     w2c_udf *udf, uint64_t total, w2c_build_result *res, w2c_error *err)
 {
 	struct w2c_writeq *q = NULL;
 	uint8_t *buf, tail[2048];
+	uint64_t head = udf ? (uint64_t)udf->head_blocks * W2C_UDF_BLOCK : 0;
 	w2c_code rc = w2c_writeq_start(&q, of->fd, of->path, err);
 
 	while (!rc && res->bytes < total && (buf = w2c_writeq_buffer(q))) {
 		size_t want = total - res->bytes < W2C_WRITE_CHUNK ? (size_t)(total - res->bytes)
 								    : W2C_WRITE_CHUNK;
-		if (bs->read_xt(bs, buf, (int)want) != (int)want) {
+		if (res->bytes < head) { /* the UDF head (blocks 0..N-1) goes first */
+			want = head - res->bytes < want ? (size_t)(head - res->bytes) : want;
+			memcpy(buf, udf->head + res->bytes, want);
+		} else if (bs->read_xt(bs, buf, (int)want) != (int)want) {
 			rc = w2c_set_error(err, W2C_ERR_IO, "%s: image writer stopped after %llu of %llu "
 					   "bytes (a source file could not be read)", of->path,
 					   (unsigned long long)res->bytes, (unsigned long long)total);
+			break;
+		} else if (udf && (rc = w2c_udf_passing(udf, res->bytes / W2C_UDF_BLOCK, buf, want, err))) {
 			break;
 		}
 		w2c_writeq_submit(q, want);
@@ -263,12 +320,16 @@ static w2c_code pump(struct burn_source *bs, w2c_outfile *of, const w2c_build_op
 		if (w2c_progress_report(o->progress, "build", NULL, res->bytes, total))
 			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "build of %s interrupted", of->path);
 	}
+	if (!rc && udf)
+		rc = w2c_udf_all_checked(udf, err);
 	if (!rc && res->bytes == total && bs->read_xt(bs, tail, sizeof tail) != 0)
 		rc = w2c_set_error(err, W2C_ERR_INTERNAL, "%s: image longer than the %llu bytes announced",
 				   of->path, (unsigned long long)total);
 	w2c_error werr = { 0 };
 	w2c_code wrc = w2c_writeq_finish(q, rc ? NULL : res->sha256, &werr);
-	if (!rc && wrc) { /* a write failed: that is the error to report */
+	/* a write failed: that is the error to report, also over what it caused
+	 * (the loop stopped early, so the UDF layout check saw a short image) */
+	if (wrc && rc != W2C_ERR_INTERRUPTED) {
 		rc = wrc;
 		if (err)
 			*err = werr;
@@ -372,6 +433,10 @@ static w2c_code write_image(w2c_media *m, w2c_outfile *of, const w2c_build_optio
 	IsoImage *img = NULL;
 	IsoWriteOpts *wo = NULL;
 	struct burn_source *bs = NULL;
+	w2c_udf udf = { 0 };
+	struct tree_ctx t = { .m = m, .skip = w2c_build_old_catalog(m) };
+	uint8_t *overwrite = NULL;
+	uint64_t total = 0;
 	w2c_code rc = W2C_OK;
 	int r;
 
@@ -379,19 +444,45 @@ static w2c_code write_image(w2c_media *m, w2c_outfile *of, const w2c_build_optio
 		return w2c_build_lerr(err, r, "create image", out);
 	iso_image_set_volume_id(img, res->volume_id);
 	iso_image_set_application_id(img, "WIN2CLOUD " W2C_VERSION_STRING);
-	rc = add_tree(m, iso_image_get_root(img), w2c_media_root(m), w2c_build_old_catalog(m), err);
+	if (res->filesystems & W2C_FS_UDF) {
+		rc = w2c_udf_prepare(&udf, w2c_media_root(m), t.skip, o, res->volume_id, out, err);
+		t.udf = &udf;
+		t.weight = W2C_UDF_WEIGHT_BASE + (int)udf.n_files;
+		res->udf_revision = udf.revision;
+	}
+	t.flat = o->udf_only;
 	if (!rc)
-		rc = w2c_build_boot(m, img, o, res, err);
-	if (!rc && !(wo = write_opts()))
+		rc = add_tree(&t, iso_image_get_root(img), w2c_media_root(m), err);
+	if (!rc && t.flat)
+		rc = w2c_udf_readme(img, W2C_UDF_WEIGHT_BASE + (int)udf.n_files + 1, err);
+	w2c_boot_udf bu = { t.udf, t.flat, W2C_UDF_WEIGHT_BASE + (int)udf.n_files + 1, t.flat ? 1 : 0 };
+	if (!rc)
+		rc = w2c_build_boot(m, img, &bu, o, res, err);
+	if (!rc && t.udf && res->boot_entries) /* the catalog before every file */
+		iso_image_set_boot_catalog_weight(img, W2C_UDF_WEIGHT_BASE + (int)udf.n_files + 2);
+	if (!rc && !(wo = write_opts(res->filesystems & W2C_FS_JOLIET)))
 		rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	if (!rc && t.udf) { /* libisofs's session starts after the UDF head */
+		if (!(overwrite = calloc(32, W2C_UDF_BLOCK)))
+			rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+		iso_write_opts_set_ms_block(wo, udf.head_blocks);
+		iso_write_opts_set_overwrite_buf(wo, overwrite);
+		iso_write_opts_set_tail_blocks(wo, W2C_UDF_TAIL);
+	}
 	if (!rc && (r = iso_image_create_burn_source(img, wo, &bs)) < 0)
 		rc = w2c_build_lerr(err, r, "prepare image", out);
+	if (!rc && t.udf)
+		rc = w2c_udf_place(&udf, wo, overwrite, bu.extra_blocks, (uint64_t)bs->get_size(bs), err);
 	/* the exact size is known once libisofs has laid the image out */
+	if (!rc) {
+		total = (uint64_t)bs->get_size(bs) + (uint64_t)udf.head_blocks * W2C_UDF_BLOCK;
+		rc = check_space(out, total, err);
+	}
 	if (!rc)
-		rc = check_space(out, (uint64_t)bs->get_size(bs), err);
-	if (!rc)
-		rc = pump(bs, of, o, (uint64_t)bs->get_size(bs), res, err);
+		rc = pump(bs, of, o, t.udf, total, res, err);
 	free_burn_source(bs, rc != W2C_OK);
+	free(overwrite);
+	w2c_udf_free(&udf);
 	if (wo)
 		iso_write_opts_free(wo);
 	iso_image_unref(img);
@@ -447,11 +538,33 @@ static w2c_code commit_all(w2c_outfile *img, const char *out, const w2c_build_op
 	return rc;
 }
 
+/* The trees to write and what happens to files over 4 GiB: by default UDF
+ * plus the trees the source had (all three from an unpacked directory); with
+ * UDF a large file stays whole. */
+static w2c_code resolve(w2c_media *m, const w2c_build_options *in, w2c_build_options *o,
+			w2c_build_result *res, w2c_error *err)
+{
+	unsigned fs = in->filesystems, had = w2c_media_filesystems(m);
+	*o = *in;
+	if (!fs)
+		fs = W2C_FS_UDF | W2C_FS_ISO9660 | (!had || (had & W2C_FS_JOLIET) ? W2C_FS_JOLIET : 0);
+	if (in->udf_only)
+		fs = W2C_FS_UDF | W2C_FS_ISO9660;
+	if (!(fs & W2C_FS_ISO9660))
+		return w2c_set_error(err, W2C_ERR_USAGE, "%s: the ISO 9660 tree is always written "
+				     "(the El Torito boot record lives in it)", w2c_media_path(m));
+	res->filesystems = fs & (W2C_FS_UDF | W2C_FS_ISO9660 | W2C_FS_JOLIET);
+	if (o->large_files == W2C_LARGE_AUTO)
+		o->large_files = fs & W2C_FS_UDF ? W2C_LARGE_MULTI_EXTENT : W2C_LARGE_SPLIT;
+	return W2C_OK;
+}
+
 w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
 		       w2c_build_result *res, w2c_error *err)
 {
 	static const w2c_build_options defaults = { 0 };
-	const w2c_build_options *o = opts ? opts : &defaults;
+	w2c_build_options eff;
+	const w2c_build_options *o = &eff;
 	uint64_t nf = 0, nd = 0, bytes = 0;
 	w2c_split split = { 0 };
 	w2c_outfile of = { .fd = -1 };
@@ -460,7 +573,9 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 
 	memset(res, 0, sizeof *res);
 	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
-	rc = w2c_build_check_output(out, o, err);
+	rc = resolve(m, opts ? opts : &defaults, &eff, res, err);
+	if (!rc)
+		rc = w2c_build_check_output(out, o, err);
 	if (!rc)
 		rc = check_not_source(m, out, err);
 	if (!rc)

@@ -6,6 +6,7 @@
  * the way such media carry it.
  */
 #include "build_int.h"
+#include "udf_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,9 @@ static const char *platform_name(unsigned id)
 }
 
 /* The image of entry @i as an IsoFile path in @img; *@path is freed by the caller. */
-static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_build_options *o,
-			   w2c_build_result *res, char **path, w2c_error *err)
+static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, w2c_boot_udf *bu,
+			   const w2c_build_options *o, w2c_build_result *res, char **path,
+			   w2c_error *err)
 {
 	const w2c_boot_entry *b = w2c_media_boot_entry(m, i);
 	const char *want = b->image_path;
@@ -36,7 +38,7 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 			return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: boot image %s (entry %zu, %s) "
 					     "not found on the medium", w2c_media_path(m), want, i + 1,
 					     platform_name(b->platform_id));
-		*path = w2c_node_path(n);
+		*path = bu->flat ? w2c_udf_flat_path(bu->u, n) : w2c_node_path(n);
 		return *path ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	}
 	/* No file: a hidden one over the recorded bytes (image extent or unpacked copy). */
@@ -51,6 +53,10 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 	if (r < 0)
 		return w2c_build_lerr(err, r, "add boot image", name);
 	iso_node_set_hidden((IsoNode *)f, HIDE_ALL | LIBISO_HIDE_BUT_WRITE);
+	if (bu->u) { /* ahead of the UDF files, whose blocks follow it */
+		iso_node_set_sort_weight((IsoNode *)f, bu->weight);
+		bu->extra_blocks += (uint32_t)((b->image_size + W2C_SECTOR - 1) / W2C_SECTOR);
+	}
 	iso_node_set_permissions((IsoNode *)f, 0444);
 	w2c_build_note(res, o->log, "boot entry %zu (%s) has no file in the tree: its %llu bytes are "
 		       "kept as a hidden boot image", i + 1, platform_name(b->platform_id),
@@ -60,13 +66,14 @@ static w2c_code image_path(w2c_media *m, IsoImage *img, size_t i, const w2c_buil
 }
 
 static w2c_code add_entry(w2c_media *m, IsoImage *img, size_t i, const char *cat,
-			  const w2c_build_options *o, w2c_build_result *res, w2c_error *err)
+			  w2c_boot_udf *bu, const w2c_build_options *o, w2c_build_result *res,
+			  w2c_error *err)
 {
 	const w2c_boot_entry *b = w2c_media_boot_entry(m, i);
 	ElToritoBootImage *bi;
 	char *path;
 	int r;
-	w2c_code rc = image_path(m, img, i, o, res, &path, err);
+	w2c_code rc = image_path(m, img, i, bu, o, res, &path, err);
 
 	if (rc)
 		return rc;
@@ -135,14 +142,14 @@ static const char *catalog_path(w2c_media *m, char *buf, size_t len)
 	return buf;
 }
 
-w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
-			w2c_build_result *res, w2c_error *err)
+w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, w2c_boot_udf *bu,
+			const w2c_build_options *o, w2c_build_result *res, w2c_error *err)
 {
 	char cat[1024];
 	catalog_path(m, cat, sizeof cat);
 	report_geometry(m, o, res);
 	for (size_t i = 0; i < w2c_media_boot_count(m); i++) {
-		w2c_code rc = add_entry(m, img, i, cat, o, res, err);
+		w2c_code rc = add_entry(m, img, i, cat, bu, o, res, err);
 		if (rc)
 			return rc;
 	}

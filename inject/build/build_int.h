@@ -38,8 +38,19 @@ w2c_code w2c_writeq_finish(struct w2c_writeq *q, char sha256[65], w2c_error *err
 /* El Torito entries from the source's catalog (build_boot.c).  The source's
  * catalog, when it is a visible file, is replaced by the new one. */
 const w2c_node *w2c_build_old_catalog(w2c_media *m);
-w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, const w2c_build_options *o,
-			w2c_build_result *res, w2c_error *err);
+/* With UDF, @u names its layout: an image that is no file of the tree gets
+ * sort weight @weight (before every UDF file) and its blocks are added to
+ * *@extra_blocks; @flat (--udf-only): the boot images are the hidden files
+ * named by w2c_udf_flat_name() in the layout's order. */
+struct w2c_udf;
+typedef struct w2c_boot_udf {
+	const struct w2c_udf *u;
+	bool flat;
+	int weight;
+	uint32_t extra_blocks;
+} w2c_boot_udf;
+w2c_code w2c_build_boot(w2c_media *m, IsoImage *img, w2c_boot_udf *bu,
+			const w2c_build_options *o, w2c_build_result *res, w2c_error *err);
 
 /* Large WIMs replaced by split parts for the time of one build (build_split.c). */
 typedef struct w2c_split {

@@ -78,7 +78,8 @@ w2c_code w2c_inject(const char *iso, const char *out, const w2c_inject_options *
 	 * it is a sidecar of the build, committed with the image and its .sha256. */
 	w2c_build_sidecar side = { ".drivers.json", NULL, 0 };
 	w2c_build_options bo = { .progress = o->progress, .log = o->log, .large_files = o->large_files,
-				 .sidecars = &side, .n_sidecars = 1 };
+				 .filesystems = o->filesystems, .udf_only = o->udf_only,
+				 .udf_revision = o->udf_revision, .sidecars = &side, .n_sidecars = 1 };
 	unsigned lv = o->levels ? o->levels : W2C_INJECT_MEDIA;
 	w2c_code rc;
 

@@ -247,6 +247,8 @@ static w2c_code run_checks(vctx *c, w2c_error *err)
 		w2c_vr_check_bootwim(c);
 	if (!rc)
 		rc = w2c_vr_check_names(c, err);
+	if (!rc)
+		rc = w2c_vr_check_udf(c, err);
 	if (!rc && c->o->against)
 		rc = w2c_vr_check_content(c, err);
 	if (!rc)

@@ -47,6 +47,11 @@ w2c_code w2c_vr_check_catalog(vctx *c, w2c_error *err);
 w2c_code w2c_vr_open_source(vctx *c, w2c_error *err);
 w2c_code w2c_vr_check_content(vctx *c, w2c_error *err);
 w2c_code w2c_vr_check_names(vctx *c, w2c_error *err);
+/* The UDF structures: anchors, descriptor sequences, every tag (verify_udf.c). */
+w2c_code w2c_vr_check_udf(vctx *c, w2c_error *err);
+/* Every UDF file and the same path in the ISO 9660/Joliet tree @other name one
+ * copy of the data (verify_udf.c). */
+void w2c_vr_check_udf_shared(vctx *c, w2c_media *udf, w2c_media *other, const char *name);
 w2c_code w2c_vr_check_checksum(vctx *c, w2c_error *err);
 /* A source WIM >= 4 GiB split into NAME.swm... by build: allowed when consistent. */
 w2c_code w2c_vr_allow_split(vctx *c, w2c_error *err);

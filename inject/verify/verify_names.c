@@ -176,6 +176,8 @@ w2c_code w2c_vr_check_names(vctx *c, w2c_error *err)
 	}
 	if (j.m && i9.m)
 		check_iso_in_joliet(c, i9.m, j.m);
+	if (u.m && (j.m || i9.m))
+		w2c_vr_check_udf_shared(c, u.m, j.m ? j.m : i9.m, j.m ? "Joliet" : "ISO 9660");
 	for (ns_tree *t[] = { &j, &u, &i9 }, **p = t; p < t + 3; p++)
 		if ((*p)->m != c->out)
 			w2c_media_free((*p)->m);

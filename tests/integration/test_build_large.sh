@@ -1,7 +1,8 @@
 #!/bin/bash
-# build with a > 4 GiB install.wim (4.4 GiB, uncompressed WIM of 1 GiB files)
-# in both --large-files modes:
-#   split (default): sources/install.swm + install2.swm, each < 4 GiB, reported;
+# build with a > 4 GiB install.wim (4.4 GiB, uncompressed WIM of 1 GiB files):
+#   default (UDF written): install.wim kept whole, 7z extracts it from the UDF tree
+#     byte-identical and `wimlib-imagex verify` passes, in the bridge and --udf-only;
+#   --large-files split: sources/install.swm + install2.swm, each < 4 GiB, reported;
 #     `wimlib-imagex info` sees a 2-part set, `verify` checks every blob's SHA-1,
 #     and `dir --detailed` of all 4 images (paths, attributes, times, hashes,
 #     sizes) equals the original WIM's;
@@ -27,8 +28,24 @@ wimsize=$(stat -c %s "$work/orig/sources/install.wim")
 listing() { for i in 1 2 3 4; do wimlib-imagex dir "$@" $i --detailed | grep -E '^(Full Path|Hash|Uncompressed size|Last Write Time|Attributes) '; done; }
 listing "$work/orig/sources/install.wim" > "$work/orig.lst"
 
-# --- split (default)
-TMPDIR=$work "$W2C" --json build "$iso" -o "$work/split.iso" > "$work/split.json" 2>"$work/split.events"
+# --- default with UDF: kept whole, read back from the UDF tree by 7z and by the project's reader
+for layout in bridge udf-only; do
+	opt=(); [ $layout = udf-only ] && opt=(--udf-only)
+	"$W2C" -q build "$iso" -o "$work/udf.iso" "${opt[@]}"
+	7z l "$work/udf.iso" > "$work/udf.l"
+	grep -q '^Type = Udf' "$work/udf.l" || fail "$layout: 7z does not read UDF"
+	7z x -y -o"$work/u" "$work/udf.iso" sources/install.wim > "$work/7z.log" 2>&1 || fail "$layout: 7z x: $(cat "$work/7z.log")"
+	grep -qi 'error\|warning' "$work/7z.log" && fail "$layout: 7z complains: $(cat "$work/7z.log")"
+	cmp "$work/orig/sources/install.wim" "$work/u/sources/install.wim" || fail "$layout: install.wim differs in UDF"
+	ver=$(wimlib-imagex verify "$work/u/sources/install.wim" 2>&1 | tail -c 300)
+	grep -q 'successfully verified' <<<"$ver" || fail "$layout: wimlib-imagex verify: $ver"
+	"$W2C" -q verify "$work/udf.iso" --against "$iso" || fail "$layout: verify --against the source"
+	rm -rf "$work/u" "$work/udf.iso"*
+	echo "UDF $layout: 4.4 GiB install.wim kept whole, 7z byte-identical, wimlib verify, verify --against"
+done
+
+# --- split
+TMPDIR=$work "$W2C" --json build "$iso" -o "$work/split.iso" --large-files split > "$work/split.json" 2>"$work/split.events"
 for st in stage split build; do # JSON-lines progress of every phase
 	grep -q "\"stage\":\"$st\"" "$work/split.events" || fail "no $st progress events: $(head -c 300 "$work/split.events")"
 done
@@ -64,11 +81,11 @@ cmp "$work/orig/sources/install.wim" "$work/m/sources/install.wim" || fail "mult
 rm -rf "$work/m" "$work/multi.iso"*
 echo "multi-extent: install.wim kept whole and identical"
 
-# --- inject --level image on the > 4 GiB install.wim (default split): the serviced WIM is
+# --- inject --level image on the > 4 GiB install.wim (split): the serviced WIM is
 # staged, serviced, split into parts < 4 GiB; the set verifies, every image has the drivers
 # and the SYSTEM hive entries, and verify --against the source passes
 (cd "$work" && bash "$W2C_SRC/tests/fixtures/mkvirtio.sh" vw >/dev/null)
-TMPDIR=$work "$W2C" -q inject "$iso" --drivers "$work/vw" --level image -o "$work/svc.iso" ||
+TMPDIR=$work "$W2C" -q inject "$iso" --drivers "$work/vw" --level image -o "$work/svc.iso" --large-files split ||
 	fail "inject --level image of the large WIM"
 ls -A "$work" | grep -q '^\.w2c-' && fail "servicing scratch left in $work"
 7z x -y -o"$work/v" "$work/svc.iso" sources >/dev/null
@@ -93,7 +110,7 @@ echo "inject --level image: serviced 4.4 GiB install.wim split in 2 parts, verif
 # --- SIGINT while staging / splitting / writing: exit 6, nothing left at all
 mkdir "$work/i"
 for delay in 1 6 15; do
-	TMPDIR=$work/i "$W2C" -q build "$iso" -o "$work/i/out.iso" & pid=$!
+	TMPDIR=$work/i "$W2C" -q build "$iso" -o "$work/i/out.iso" --large-files split & pid=$!
 	sleep $delay; kill -INT $pid 2>/dev/null || true
 	rc=0; wait $pid || rc=$?
 	left=$(ls -A "$work/i")
@@ -105,7 +122,7 @@ done
 # --- kill -9 while staging / splitting / writing: no OUT.iso; stale scratch swept by the next build
 mkdir "$work/k"
 for delay in 1 5 12; do
-	TMPDIR=$work/k "$W2C" -q build "$iso" -o "$work/k/out.iso" & pid=$!
+	TMPDIR=$work/k "$W2C" -q build "$iso" -o "$work/k/out.iso" --large-files split & pid=$!
 	sleep $delay; kill -9 $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
 	[ ! -e "$work/k/out.iso" ] || fail "killed build (after ${delay}s) left out.iso"
 	ls -A "$work/k" | grep -v '^\.w2c-split\.' | grep -q . && fail "killed build left: $(ls -A "$work/k")"
