@@ -75,10 +75,19 @@ w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_er
 
 /* Fsync the data and give an O_TMPFILE inode a hidden name beside the target,
  * so that what is left is one rename (which a group commit orders). */
+w2c_code w2c_outfile_sync(w2c_outfile *of, w2c_error *err)
+{
+	if (!of->nosync && !of->synced && fsync(of->fd) < 0)
+		return w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
+	of->synced = true;
+	return W2C_OK;
+}
+
 w2c_code w2c_outfile_stage(w2c_outfile *of, w2c_error *err)
 {
-	if (!of->nosync && fsync(of->fd) < 0)
-		return w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
+	w2c_code rc = w2c_outfile_sync(of, err);
+	if (rc)
+		return rc;
 	if (of->tmpname)
 		return W2C_OK;
 	char proc[64];
@@ -95,7 +104,7 @@ w2c_code w2c_outfile_stage(w2c_outfile *of, w2c_error *err)
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", of->fd);
 	unlink(of->tmpname);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, of->tmpname, AT_SYMLINK_FOLLOW) < 0) {
-		w2c_code rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot link output: %s",
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot link output: %s",
 					    of->tmpname, strerror(errno));
 		free(of->tmpname);
 		of->tmpname = NULL;

@@ -75,18 +75,25 @@ w2c_code w2c_outgroup_commit(w2c_outfile **files, size_t n, w2c_error *err)
 	w2c_code rc = pv ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	size_t kept = 0, done = 0;
 
+	/* the slow part first, while nothing has a name: a SIGKILL here leaves nothing */
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = w2c_outfile_stage(files[i], err);
+		rc = w2c_outfile_sync(files[i], err);
 	for (; !rc && kept < n; kept++)
 		rc = keep_previous(files[kept]->path, &pv[kept], err);
+	/* then each is named and renamed at once, so temp names exist for microseconds */
 	while (!rc && done < n) {
-		if (rename(files[done]->tmpname, files[done]->path) == 0) {
+		w2c_error e;
+		w2c_code sr = w2c_outfile_stage(files[done], &e);
+		if (!sr && rename(files[done]->tmpname, files[done]->path) == 0) {
 			done++;
 			continue;
 		}
-		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot rename %s into place: %s; the "
-				   "previous outputs were put back", files[done]->path,
-				   files[done]->tmpname, strerror(errno));
+		if (sr)
+			rc = err ? (*err = e).code : sr;
+		else
+			rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot rename %s into place: %s; the "
+					   "previous outputs were put back", files[done]->path,
+					   files[done]->tmpname, strerror(errno));
 		roll_back(files, pv, done);
 	}
 	if (pv)

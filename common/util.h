@@ -63,6 +63,7 @@ typedef struct w2c_outfile {
 	char *path;     /* final name */
 	char *tmpname;  /* named temp (fallback only) */
 	bool nosync;    /* skip fsync at commit (caller syncs the file system) */
+	bool synced;    /* fsynced already (w2c_outfile_sync): stage() only names it */
 } w2c_outfile;
 
 w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err);
@@ -71,6 +72,8 @@ void w2c_outfile_abort(w2c_outfile *of);
 /* The two halves of commit, for w2c_outgroup_commit: stage() fsyncs and names
  * the temp file; after rename(of->tmpname, of->path), done() releases it. */
 w2c_code w2c_outfile_stage(w2c_outfile *of, w2c_error *err);
+/* The fsync of stage() alone, for a group: the slow part, done before any name exists. */
+w2c_code w2c_outfile_sync(w2c_outfile *of, w2c_error *err);
 void w2c_outfile_done(w2c_outfile *of);
 void w2c_outfile_sync_dir(const char *path);
 /*
