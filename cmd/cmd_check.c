@@ -20,7 +20,9 @@ static const char help[] =
 	"  --profile P              rules and limits of the target cloud (default otc)\n"
 	"  --limits FILE            JSON override of limits, lists and severities\n"
 	"  --deep / --no-deep       in-guest inspection of disk images with libguestfs; by\n"
-	"                           default on when the appliance works (skipped with a notice)\n"
+	"                           default on when the appliance works (skipped with a notice);\n"
+	"                           its start is announced (KVM or TCG) and times out after\n"
+	"                           $W2C_DEEP_LAUNCH_TIMEOUT s (120 KVM, 600 TCG; KVM retried as TCG)\n"
 	"  --firmware bios|uefi     how the image will boot (default bios)\n"
 	"  --require-drivers        ISO: viostor and vioscsi must be under $WinPEDriver$, accepted\n"
 	"                           by each edition's arch and build (checked whenever it exists)\n"
@@ -212,6 +214,7 @@ int cmd_check(int argc, char **argv, w2c_cli *cli)
 		return cli_fail(cli, &err);
 	a.o.profile = p;
 	a.o.log = &cli->log;
+	a.o.progress = &cli->progress; /* a SIGINT stops the appliance (exit 6) */
 	if (a.list) {
 		rc = list_rules(cli, p);
 	} else if (optind == argc && !a.o.min_disk && !a.o.os_version && !a.o.bucket && !a.pwfile) {

@@ -63,6 +63,8 @@ static const char help[] =
 	"\n"
 	"Nothing is written when a source does not parse, an edition lacks a boot-critical\n"
 	"driver (viostor, vioscsi) or the answer file has lint errors on the new medium.\n"
+	"OUT.iso, OUT.iso.sha256 and OUT.iso.drivers.json appear together or not at all; an\n"
+	"OUT.iso whose answer file holds a password is written mode 0600.\n"
 	"\n"
 	"Exit status: 0 ok, 1 write failure, 2 usage, 3 an edition lacks a boot-critical\n"
 	"driver or the answer file has lint errors, 4 unreadable ISO, driver source or answer\n"

@@ -8,7 +8,7 @@
 static const char help[] =
 	"usage: win2cloud register --cloud otc|huaweicloud|openstack --name NAME (--iso|--disk) SOURCE\n"
 	"         [--os-version STRING] [--min-disk GB] [--firmware bios|uefi] [--tag KEY=VALUE]...\n"
-	"         [--wait [--timeout 60m]] [--replace] [--dry-run] [--json]\n"
+	"         [--quick-import] [--wait [--timeout 60m]] [--replace] [--dry-run] [--json]\n"
 	"\n"
 	"Register an uploaded Windows ISO (an ISO image a temporary server can boot from) or a disk\n"
 	"image (a system-disk private image).  Idempotent: an active image with the same name and\n"
@@ -28,6 +28,8 @@ static const char help[] =
 	"  --min-disk GB           system disk size, 40-1024 (default 40)\n"
 	"  --firmware bios|uefi    boot firmware, hw_firmware_type (default bios)\n"
 	"  --tag KEY=VALUE         image tag, repeatable (up to 9)\n"
+	"  --quick-import          IMS disk images: is_quick_import, for RAW/ZVHD2 files over\n"
+	"                          128 GB (up to 1 TB); not for ISO images or Glance\n"
 	"Behaviour:\n"
 	"  --wait                  wait until the image is active (IMS job SUCCESS; Glance checksums)\n"
 	"  --timeout DURATION      limit for --wait: 90s, 60m, 2h (default 60m)\n"
@@ -48,7 +50,7 @@ static const char help[] =
 
 enum {
 	O_CLOUD = 0x2000, O_NAME, O_ISO, O_DISK, O_OSV, O_MIN_DISK, O_FW, O_TAG, O_WAIT, O_TIMEOUT,
-	O_DRY, O_REPLACE, O_OS_CLOUD, O_ENDPOINT, O_SHA, O_FILE, O_DFMT, O_POLL, O_AUTH,
+	O_DRY, O_REPLACE, O_OS_CLOUD, O_ENDPOINT, O_SHA, O_FILE, O_DFMT, O_POLL, O_AUTH, O_QUICK,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +66,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "dry-run", no_argument, NULL, O_DRY },
 	{ "replace", no_argument, NULL, O_REPLACE },
+	{ "quick-import", no_argument, NULL, O_QUICK },
 	{ "os-cloud", required_argument, NULL, O_OS_CLOUD },
 	{ "endpoint", required_argument, NULL, O_ENDPOINT },
 	{ "sha256", required_argument, NULL, O_SHA },
@@ -171,6 +174,7 @@ int cmd_register(int argc, char **argv, w2c_cli *cli)
 			tags[ntags++] = optarg;
 			break;
 		case O_WAIT: s.wait = true; break;
+		case O_QUICK: s.quick_import = true; break;
 		case O_TIMEOUT:
 			if ((s.timeout = parse_duration(optarg)) < 0)
 				return cli_usage_error(cli, "register", "--timeout '%s': expected e.g. 90s, 60m, 2h",

@@ -3,6 +3,7 @@
 #include "win2cloud/pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,18 +20,21 @@ static const char help[] =
 	"\n"
 	"Run the stages of a pipeline file in order: inspect, build, inject, verify, install,\n"
 	"check, upload, register and onboard, each as 'win2cloud VERB' with the stage's keys as\n"
-	"its long options.  build/inject write ${workdir}/<source>-<verb>.iso (or 'output:') and\n"
+	"its long options (each as one KEY=VALUE word, then the positional arguments after a\n"
+	"lone '--').  build/inject write ${workdir}/<source>-<verb>.iso (or 'output:') and\n"
 	"the stages after them work on it; install writes the system disk\n"
 	"<source>-install.qcow2, which register then registers as a disk image; upload's 'to:'\n"
 	"URL is what register registers, and onboard boots the ISO image register named (its\n"
 	"state: WORKDIR/onboard).\n"
 	"A state file in the work directory records each finished stage with the size and\n"
 	"time of every file it read or wrote: a re-run skips the stages that are unchanged\n"
-	"and resumes at the first one that is not (an interrupted upload resumes too).\n"
+	"and resumes at the first one that is not (an interrupted upload resumes too); a\n"
+	"changed secret input (password variable or file) counts, through a keyed hash.\n"
 	"Relative paths are relative to the pipeline file.  Secrets are never in the file:\n"
 	"the stages read them from the environment or 0600 files, as on the command line.\n"
 	"\n"
 	"  --dry-run   print each stage's command line and whether it would run; run nothing\n"
+	"              (each stage's options are checked by its own parser first)\n"
 	"  --force     run every stage, even those recorded as done\n"
 	"  --json      one JSON document on stdout: every stage with its status, exit\n"
 	"              status and the stage's own JSON result; events on stderr\n"
@@ -197,6 +201,48 @@ static int spawn_stage(struct run *r, const w2c_pipeline_step *step, json_t **re
 	return wait_child(pid);
 }
 
+/* --dry-run: the stage's own option parser judges its options (exit 2 and its
+ * message when it refuses one), as in the real run; its help goes nowhere. */
+static int check_stage(struct run *r, const w2c_pipeline_step *step, char **msg)
+{
+	char **cv = w2c_pipeline_step_check_argv(step), **argv = NULL;
+	w2c_pipeline_step tmp = { 0 };
+	posix_spawn_file_actions_t fa;
+	int pfd[2] = { -1, -1 }, rc = 1;
+	pid_t pid;
+	bool json = r->cli->json;
+
+	*msg = NULL;
+	tmp.argv = cv;
+	for (tmp.argc = 0; cv && cv[tmp.argc]; tmp.argc++)
+		;
+	r->cli->json = false; /* its refusal as text, for our own message */
+	argv = cv ? child_argv(r, &tmp) : NULL;
+	r->cli->json = json;
+	if (!argv || pipe(pfd)) {
+		free(cv);
+		free(argv);
+		return 1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	posix_spawn_file_actions_addclose(&fa, pfd[1]);
+	fflush(NULL);
+	int e = posix_spawn(&pid, r->exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (!e) {
+		*msg = slurp_fd(pfd[0]);
+		rc = wait_child(pid);
+	}
+	close(pfd[0]);
+	free(argv);
+	free(cv);
+	return rc;
+}
+
 static void report(struct run *r, size_t i, const w2c_pipeline_step *step, const char *status,
 		   int exit_status, json_t *result)
 {
@@ -226,6 +272,18 @@ static int run_stage(struct run *r, const w2c_pipeline *p, w2c_pipeline_state *s
 	}
 	r->dirty = true;
 	if (r->dry_run) {
+		char *msg;
+		if ((rc = check_stage(r, step, &msg)) != 0) {
+			w2c_set_error(&err, rc == 2 ? W2C_ERR_USAGE : W2C_ERR_INTERNAL,
+				      "stage %zu (%s, %s:%u): its options are refused, as the real run "
+				      "would refuse them: %s", i + 1, step->argv[0], p->name,
+				      p->stages[i].line, msg && *msg ? msg : "(no message)");
+			free(msg);
+			report(r, i, step, "refused", rc, NULL);
+			run_fail(r, &err);
+			return rc;
+		}
+		free(msg);
 		announce(r, i, p->n_stages, step, "would run");
 		report(r, i, step, "planned", 0, NULL);
 		return 0;

@@ -95,14 +95,25 @@ static int write_result(w2c_cli *cli, const char *out, const char *xml, size_t l
 {
 	w2c_error err;
 
-	if (!out || !strcmp(out, "-")) {
+	bool to_stdout = !out || !strcmp(out, "-");
+	if (to_stdout && !cli->json) {
 		fwrite(xml, 1, len, stdout);
 		return fflush(stdout) ? 1 : 0;
 	}
 	/* It may hold a password: owner-only. */
-	if (w2c_unattend_write(out, xml, len, &err))
+	if (!to_stdout && w2c_unattend_write(out, xml, len, &err))
 		return cli_fail(cli, &err);
-	cli_notice(cli, "wrote %s (%zu bytes)", out, len);
+	if (cli->json) { /* one document on stdout; the answer file in it when not written */
+		json_t *doc = json_pack("{s:b,s:s,s:I}", "ok", 1, "output", to_stdout ? "-" : out,
+					"bytes", (json_int_t)len);
+		if (doc && to_stdout)
+			json_object_set_new(doc, "xml", json_stringn(xml, len));
+		else if (doc)
+			json_object_set_new(doc, "mode", json_string("0600"));
+		cli_print_json(doc);
+		return 0;
+	}
+	cli_notice(cli, "wrote %s (%zu byte%s)", out, len, len == 1 ? "" : "s");
 	return 0;
 }
 

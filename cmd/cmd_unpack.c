@@ -59,7 +59,8 @@ int cmd_unpack(int argc, char **argv, w2c_cli *cli)
 		cli_print_json(json_pack("{s:b,s:s,s:s,s:I,s:I}", "ok", 1, "iso", argv[optind], "dir",
 					 argv[optind + 1], "files", (json_int_t)nf, "bytes", (json_int_t)bytes));
 	else if (!cli->quiet)
-		printf("unpacked %llu files (%llu bytes) into %s\n", (unsigned long long)nf,
-		       (unsigned long long)bytes, argv[optind + 1]);
+		printf("unpacked %llu file%s (%llu byte%s) into %s\n", (unsigned long long)nf,
+		       nf == 1 ? "" : "s", (unsigned long long)bytes, bytes == 1 ? "" : "s",
+		       argv[optind + 1]);
 	return 0;
 }

@@ -159,8 +159,9 @@ static void print_result(w2c_cli *cli, const w2c_upload_result *r)
 	if (r->skipped)
 		printf("%s already holds this file (same size and SHA-256); nothing sent\n", r->url);
 	else
-		printf("uploaded %s: %llu bytes in %u part(s)%s, %.1f s, %.1f MiB/s\n", r->url,
-		       (unsigned long long)r->size, r->parts, r->resumed ? " (resumed)" : "",
+		printf("uploaded %s: %llu byte%s in %u part%s%s, %.1f s, %.1f MiB/s\n", r->url,
+		       (unsigned long long)r->size, r->size == 1 ? "" : "s", r->parts,
+		       r->parts == 1 ? "" : "s", r->resumed ? " (resumed)" : "",
 		       r->seconds, r->mib_per_s);
 	printf("etag %s\nsha256 %s%s%s%s\nstorage class %s%s\n", r->etag, r->sha256,
 	       r->sha256_claim[0] ? " (equals the claim of " : "", r->sha256_claim,

@@ -92,14 +92,26 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* --json anywhere before "--" asks for JSON, also for a usage error that stops
+ * the parse before getopt reaches it (`build --bogus --json`). */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	w2c_cli cli = { 0 };
+	w2c_error err;
 	int i;
 
 	cli.tty = isatty(STDERR_FILENO);
 	cli.log.fn = log_to_stderr;
 	cli.log.max_level = W2C_LOG_WARN;
+	cli.json = wants_json(argc, argv);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--version")) {
@@ -117,13 +129,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			cli.quiet = true;
 		} else {
-			fprintf(stderr, "win2cloud: error: unknown global option '%s' (see 'win2cloud --help')\n", a);
-			return 2;
+			w2c_set_error(&err, W2C_ERR_USAGE, "unknown global option '%s' (see 'win2cloud "
+				      "--help')", a);
+			return cli_fail(&cli, &err);
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return 2;
+		w2c_set_error(&err, W2C_ERR_USAGE, "no command given (see 'win2cloud --help')");
+		return cli.json ? cli_fail(&cli, &err) : 2;
 	}
 	if (cli.verbose)
 		cli.log.max_level = cli.verbose > 1 ? W2C_LOG_DEBUG : W2C_LOG_INFO;
@@ -137,7 +151,7 @@ int main(int argc, char **argv)
 			return commands[c].fn(argc - i, argv + i, &cli);
 		}
 	}
-	fprintf(stderr, "win2cloud: error: '%s' is not a win2cloud command (see 'win2cloud --help')\n",
-		argv[i]);
-	return 2;
+	w2c_set_error(&err, W2C_ERR_USAGE, "'%s' is not a win2cloud command (see 'win2cloud --help')",
+		      argv[i]);
+	return cli_fail(&cli, &err);
 }

@@ -73,63 +73,83 @@ w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_er
 	return W2C_OK;
 }
 
-w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err)
+/* Fsync the data and give an O_TMPFILE inode a hidden name beside the target,
+ * so that what is left is one rename (which a group commit orders). */
+w2c_code w2c_outfile_sync(w2c_outfile *of, w2c_error *err)
 {
-	w2c_code rc = W2C_OK;
+	if (!of->nosync && !of->synced && fsync(of->fd) < 0)
+		return w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
+	of->synced = true;
+	return W2C_OK;
+}
 
-	if (!of->nosync && fsync(of->fd) < 0) {
-		rc = w2c_set_error(err, W2C_ERR_IO, "%s: fsync: %s", of->path, strerror(errno));
-		goto fail;
+w2c_code w2c_outfile_stage(w2c_outfile *of, w2c_error *err)
+{
+	w2c_code rc = w2c_outfile_sync(of, err);
+	if (rc)
+		return rc;
+	if (of->tmpname)
+		return W2C_OK;
+	char proc[64];
+	of->tmpname = temp_name(of->path);
+	if (!of->tmpname)
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	/* Turn XXXXXX into something unique enough: our pid and the fd. */
+	char *x = strstr(of->tmpname, "XXXXXX");
+	if (x) {
+		char pid[16];
+		snprintf(pid, sizeof pid, "%04d%02d", (int)(getpid() % 10000), of->fd % 100);
+		memcpy(x, pid, 6);
 	}
-	if (!of->tmpname) {
-		char proc[64];
-		of->tmpname = temp_name(of->path);
-		if (!of->tmpname) {
-			rc = w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		/* Turn XXXXXX into something unique enough: our pid. */
-		char *x = strstr(of->tmpname, "XXXXXX");
-		if (x) {
-			char pid[16];
-			snprintf(pid, sizeof pid, "%06d", (int)(getpid() % 1000000));
-			memcpy(x, pid, 6);
-		}
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", of->fd);
-		unlink(of->tmpname);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, of->tmpname, AT_SYMLINK_FOLLOW) < 0) {
-			rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot link output: %s",
-					   of->tmpname, strerror(errno));
-			free(of->tmpname);
-			of->tmpname = NULL;
-			goto fail;
-		}
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", of->fd);
+	unlink(of->tmpname);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, of->tmpname, AT_SYMLINK_FOLLOW) < 0) {
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot link output: %s",
+					    of->tmpname, strerror(errno));
+		free(of->tmpname);
+		of->tmpname = NULL;
+		return rc;
 	}
-	if (rename(of->tmpname, of->path) < 0) {
-		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot rename %s into place: %s", of->path,
-				   of->tmpname, strerror(errno));
-		goto fail;
+	return W2C_OK;
+}
+
+void w2c_outfile_sync_dir(const char *path)
+{
+	char *dir = dir_of(path);
+	int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
 	}
+	free(dir);
+}
+
+/* After the rename: the name is the target's now; release the rest. */
+void w2c_outfile_done(w2c_outfile *of)
+{
 	free(of->tmpname);
 	of->tmpname = NULL;
 	close(of->fd);
 	of->fd = -1;
-	if (!of->nosync) {
-		/* Make the rename itself durable. */
-		char *dir = dir_of(of->path);
-		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
+	if (!of->nosync)
+		w2c_outfile_sync_dir(of->path); /* make the rename itself durable */
 	free(of->path);
 	of->path = NULL;
+}
+
+w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err)
+{
+	w2c_code rc = w2c_outfile_stage(of, err);
+
+	if (!rc && rename(of->tmpname, of->path) < 0)
+		rc = w2c_set_error(err, W2C_ERR_IO, "%s: cannot rename %s into place: %s", of->path,
+				   of->tmpname, strerror(errno));
+	if (rc) {
+		w2c_outfile_abort(of);
+		return rc;
+	}
+	w2c_outfile_done(of);
 	return W2C_OK;
-fail:
-	w2c_outfile_abort(of);
-	return rc;
 }
 
 void w2c_outfile_abort(w2c_outfile *of)

@@ -3,6 +3,9 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 static const w2c_password_policy image_policy = {
@@ -114,5 +117,28 @@ w2c_code w2c_password_check(const char *pw, const char *user, const w2c_password
 	}
 	if (rule_id)
 		*rule_id = NULL;
+	return W2C_OK;
+}
+
+w2c_code w2c_secret_file_read(const char *path, const char *what, char **out, w2c_error *err)
+{
+	struct stat st;
+	size_t len;
+	w2c_code rc;
+
+	*out = NULL;
+	if (stat(path, &st) < 0)
+		return w2c_set_error(err, errno == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO,
+				     "%s: cannot read the %s file: %s", path, what, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s: %s file is not a regular file",
+				     path, what);
+	if (st.st_mode & 077)
+		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
+				     "%s: %s file is readable by others (mode %04o); expected 0600 "
+				     "(chmod 600 '%s')", path, what, (unsigned)(st.st_mode & 07777), path);
+	if ((rc = w2c_read_file(path, 4096, out, &len, err)))
+		return rc;
+	(*out)[strcspn(*out, "\r\n")] = 0; /* one line; the newline is not part of it */
 	return W2C_OK;
 }

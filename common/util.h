@@ -63,11 +63,29 @@ typedef struct w2c_outfile {
 	char *path;     /* final name */
 	char *tmpname;  /* named temp (fallback only) */
 	bool nosync;    /* skip fsync at commit (caller syncs the file system) */
+	bool synced;    /* fsynced already (w2c_outfile_sync): stage() only names it */
 } w2c_outfile;
 
 w2c_code w2c_outfile_open(w2c_outfile *of, const char *path, mode_t mode, w2c_error *err);
 w2c_code w2c_outfile_commit(w2c_outfile *of, w2c_error *err);
 void w2c_outfile_abort(w2c_outfile *of);
+/* The two halves of commit, for w2c_outgroup_commit: stage() fsyncs and names
+ * the temp file; after rename(of->tmpname, of->path), done() releases it. */
+w2c_code w2c_outfile_stage(w2c_outfile *of, w2c_error *err);
+/* The fsync of stage() alone, for a group: the slow part, done before any name exists. */
+w2c_code w2c_outfile_sync(w2c_outfile *of, w2c_error *err);
+void w2c_outfile_done(w2c_outfile *of);
+void w2c_outfile_sync_dir(const char *path);
+/*
+ * Commit @n outfiles as one output: files[n-1] is the main file (an image),
+ * the others its sidecars (checksum, manifest).  All are written and staged
+ * before any rename; the sidecars are renamed first and the main file last,
+ * so no reader sees a new image beside an old sidecar; when a rename fails
+ * the ones done are rolled back to the previous files (kept as hard links
+ * until the end).  On failure every outfile is aborted and the previous
+ * outputs are as they were.
+ */
+w2c_code w2c_outgroup_commit(w2c_outfile **files, size_t n, w2c_error *err);
 /* Write @len bytes from @data to @path atomically and durably. */
 w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			       w2c_error *err);

@@ -58,5 +58,9 @@ extern const w2c_store_ops w2c_store_s3_ops;
 extern const w2c_store_ops w2c_store_file_ops;
 w2c_code w2c_store_s3_conn(const w2c_store *st, void **conn, w2c_error *err);
 w2c_code w2c_store_file_conn(const w2c_store *st, void **conn, w2c_error *err);
+/* Before any byte is read or written: room for @size bytes in the target's
+ * directory (less what a resumable staging file there already holds), else
+ * W2C_ERR_NO_SPACE naming both numbers. */
+w2c_code w2c_store_file_preflight(const w2c_store *st, uint64_t size, w2c_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "cloud/upload/store.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -50,6 +51,70 @@ static void f_free(void *conn)
 	free(c->dir);
 	free(c->base);
 	free(c);
+}
+
+/* Bytes already on disk in our staging files for this target (the largest: a
+ * resumed upload continues in one of them). */
+static uint64_t staged_bytes(const struct fconn *c)
+{
+	char *prefix = w2c_asprintf(".%s.w2c-", c->base);
+	DIR *d = prefix ? opendir(c->dir) : NULL;
+	uint64_t best = 0;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		struct stat sb;
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || !w2c_str_endswith_ci(e->d_name, ".part"))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+		    (uint64_t)sb.st_blocks * 512 > best)
+			best = (uint64_t)sb.st_blocks * 512;
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	return best;
+}
+
+w2c_code w2c_store_file_preflight(const w2c_store *st, uint64_t size, w2c_error *err)
+{
+	void *conn = NULL;
+	uint64_t avail = 0;
+	w2c_code rc = w2c_store_file_conn(st, &conn, err);
+	struct fconn *c = conn;
+
+	if (!rc)
+		rc = w2c_free_space(c->dir, &avail, err);
+	if (!rc) {
+		uint64_t have = staged_bytes(c), need = size > have ? size - have : 0;
+		if (avail < need)
+			rc = w2c_set_error(err, W2C_ERR_NO_SPACE,
+					   "%s: %llu MiB free in %s, the upload needs %llu MiB more; "
+					   "nothing was written: free the space and run the same "
+					   "command again", c->path, (unsigned long long)(avail >> 20),
+					   c->dir, (unsigned long long)((need + (1 << 20) - 1) >> 20));
+	}
+	f_free(conn);
+	return rc;
+}
+
+/* A write that hit a full disk or a file size limit: a partial upload there only
+ * takes the space the next attempt needs, so it goes, and the message says what
+ * to do. */
+static w2c_code no_room(const struct fconn *c, const char *part, const char *log, int e,
+			w2c_error *err)
+{
+	if (part)
+		unlink(part);
+	if (log)
+		unlink(log);
+	return w2c_set_error(err, W2C_ERR_NO_SPACE, "%s: %s while writing the upload; its partial "
+			     "copy %s was removed: %s, then run the same command again (it "
+			     "starts over)", c->path, strerror(e), part ? part : "(temporary file)",
+			     e == EFBIG ? "the file system or the process's file size limit "
+					  "(ulimit -f) cannot hold the file; raise the limit or "
+					  "choose another target"
+					: "free space in the target directory");
 }
 
 /* Upload ids come back from checkpoint files: only our own hex ids name files. */
@@ -99,7 +164,7 @@ out:
 
 /* Copy a payload to @out at @dst_off, checking it still has the MD5 computed earlier. */
 static w2c_code copy_payload(const w2c_s3_payload *p, int out, uint64_t dst_off, const char *dst,
-			     char *etag, w2c_error *err)
+			     char *etag, int *werrno, w2c_error *err)
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	size_t bs = 1 << 20;
@@ -118,11 +183,20 @@ static w2c_code copy_payload(const w2c_s3_payload *p, int out, uint64_t dst_off,
 		if (!p->data && (rc = w2c_pread_full(p->fd, buf, n, p->offset + done, "source file", err)))
 			goto out;
 		EVP_DigestUpdate(m, src, n);
-		ssize_t w = pwrite(out, src, n, (off_t)(dst_off + done));
-		if (w != (ssize_t)n) {
-			rc = w2c_set_error(err, W2C_ERR_IO, "%s: write failed: %s", dst,
-					   w < 0 ? strerror(errno) : "short write");
-			goto out;
+		for (size_t w = 0; w < n;) {
+			ssize_t r = pwrite(out, src + w, n - w, (off_t)(dst_off + done + w));
+			if (r <= 0) { /* a short write is followed by the error it stopped at */
+				int e = r < 0 ? errno : ENOSPC;
+				if (r < 0 && e == EINTR)
+					continue;
+				rc = w2c_set_error(err, e == ENOSPC || e == EFBIG || e == EDQUOT
+							? W2C_ERR_NO_SPACE : W2C_ERR_IO,
+						   "%s: write failed: %s", dst, strerror(e));
+				if (werrno)
+					*werrno = e;
+				goto out;
+			}
+			w += (size_t)r;
 		}
 		done += n;
 		if (p->progress && p->progress(p->progress_user, done, p->len, 0)) {
@@ -174,9 +248,10 @@ static w2c_code f_put(void *conn, const w2c_s3_payload *p, const char *sc, const
 
 	if ((rc = w2c_outfile_open(&of, c->path, 0644, err)))
 		return rc;
-	if ((rc = copy_payload(p, of.fd, 0, c->path, etag, err))) {
-		w2c_outfile_abort(&of);
-		return rc;
+	int we = 0;
+	if ((rc = copy_payload(p, of.fd, 0, c->path, etag, &we, err))) {
+		w2c_outfile_abort(&of); /* an unnamed inode: nothing is left */
+		return we == ENOSPC || we == EFBIG || we == EDQUOT ? no_room(c, NULL, NULL, we, err) : rc;
 	}
 	return w2c_outfile_commit(&of, err);
 }
@@ -222,8 +297,12 @@ static w2c_code f_part(void *conn, const char *id, unsigned n, const w2c_s3_payl
 				   part ? part : "");
 		goto out;
 	}
-	if ((rc = copy_payload(p, fd, p->offset, part, etag, err)))
+	int we = 0;
+	if ((rc = copy_payload(p, fd, p->offset, part, etag, &we, err))) {
+		if (we == ENOSPC || we == EFBIG || we == EDQUOT)
+			rc = no_room(c, part, log, we, err);
 		goto out;
+	}
 	if (fdatasync(fd) != 0) {
 		rc = w2c_set_error(err, W2C_ERR_IO, "%s: fdatasync: %s", part, strerror(errno));
 		goto out;

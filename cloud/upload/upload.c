@@ -416,6 +416,9 @@ static w2c_code run(w2c_upjob *j, w2c_upload_result *res, w2c_error *err)
 	if (!(j->cp_path = checkpoint_path(j->o->file, j->o->url)))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	load_checkpoint(j);
+	if (j->st.target.kind == W2C_TARGET_FILE && !j->o->abort &&
+	    (rc = w2c_store_file_preflight(&j->st, j->size, err)))
+		goto out;
 	if ((rc = w2c_store_conn(&j->st, &conn, err)))
 		goto out;
 	if (j->o->abort) {

@@ -37,7 +37,9 @@ w2c_code w2c_upload_save_checkpoint(w2c_upjob *j, w2c_error *err)
 static void fail(w2c_upjob *j, w2c_code rc, const w2c_error *e)
 {
 	pthread_mutex_lock(&j->lock);
-	if (!j->rc) {
+	/* the first error wins, except that a full disk beats what it caused in
+	 * the other workers (their staging file vanished): it says what to do */
+	if (!j->rc || (rc == W2C_ERR_NO_SPACE && j->rc != W2C_ERR_NO_SPACE)) {
 		j->rc = rc;
 		j->err = *e;
 	}

@@ -33,6 +33,13 @@ enum w2c_large_files {
 	W2C_LARGE_MULTI_EXTENT, /**< kept whole (UDF, and ISO level 3 multi-extent) */
 };
 
+/** A file written beside the image and committed with it ("@out" + @suffix). */
+typedef struct w2c_build_sidecar {
+	const char *suffix;               /**< e.g. ".drivers.json" */
+	const char *data;
+	size_t len;
+} w2c_build_sidecar;
+
 typedef struct w2c_build_options {
 	const char *volume_id;            /**< NULL: keep the source's; at most 32 characters */
 	enum w2c_uefi_image uefi_image;   /**< which efisys image the UEFI entry boots */
@@ -50,6 +57,13 @@ typedef struct w2c_build_options {
 	const char *tmpdir;
 	const w2c_progress *progress;
 	const w2c_logger *log;
+	/** Committed with the image and "@out.sha256": all appear together or
+	 * none does (w2c_outgroup_commit). */
+	const w2c_build_sidecar *sidecars;
+	size_t n_sidecars;
+	/** Owner-only (0600) image, for one that holds a secret (an answer file
+	 * with the Administrator password); default 0644. */
+	bool private_image;
 } w2c_build_options;
 
 #define W2C_BUILD_MAX_NOTES 8
@@ -70,10 +84,31 @@ typedef struct w2c_build_result {
 } w2c_build_result;
 
 /**
+ * Check @out and its sidecars ("@out.sha256" and those of @opts, may be
+ * NULL) before any work (W2C_ERR_USAGE, naming what is wrong): not empty,
+ * not a directory, its directory exists and is writable, and an existing
+ * file is a writable regular file.  w2c_build_iso() calls it first; callers
+ * that do other work before the build (inject) call it earlier too.
+ */
+W2C_API w2c_code w2c_build_check_output(const char *out, const w2c_build_options *opts,
+					 w2c_error *err);
+
+/**
+ * Check one --add ISO_PATH=FILE edit before it is applied (W2C_ERR_USAGE):
+ * ISO_PATH is absolute, has no "." or ".." component, is not a directory
+ * of @root (a file cannot replace a directory), and FILE is a readable
+ * regular file.
+ */
+W2C_API w2c_code w2c_build_check_add(const w2c_node *root, const char *iso_path,
+				      const char *file, w2c_error *err);
+
+/**
  * Write the tree of @m as a new ISO at @out.  Refused (W2C_ERR_USAGE) when
  * @out is the source image or one of the files the tree reads, and
  * (W2C_ERR_NO_SPACE) when its file system lacks room for the image.
- * Writes @out and "@out.sha256" (sha256sum format) only on success.
+ * Writes @out, "@out.sha256" (sha256sum format) and the sidecars of @opts
+ * only on success, all together; on failure the previous files stay as
+ * they were.
  */
 W2C_API w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *opts,
 		       w2c_build_result *res, w2c_error *err);

@@ -101,12 +101,21 @@ W2C_API w2c_code w2c_check_add(w2c_check_report *r, const char *rule, enum w2c_s
 /** What the header of a disk image says (never the file name). */
 typedef struct w2c_disk_info {
 	const char *format;       /**< "qcow2", "qcow", "qed", "vhd", "vhdx", "vmdk", "vdi", "raw" */
-	char subformat[32];       /**< "fixed", "dynamic", "monolithicSparse", "v3", ... */
+	/** "fixed", "dynamic", "monolithicSparse", "v3", ...; raw: "mbr", "gpt"
+	 * (protective MBR, type 0xEE), "blank" or "luks" */
+	char subformat[32];
 	uint64_t file_size;
 	uint64_t virtual_size;    /**< bytes */
 	bool encrypted;
 	char encryption[16];      /**< "aes", "luks" or "" */
 	char backing_file[512];   /**< "" when none */
+	/** A VMDK descriptor file (monolithicFlat, ...): its data lives in extent
+	 * files; the first one as named (relative to the descriptor), its type
+	 * (FLAT, SPARSE, ...) and size in bytes, and how many there are. */
+	char extent_file[256];
+	char extent_type[16];
+	uint64_t extent_bytes;
+	unsigned n_extents;
 } w2c_disk_info;
 
 /** Random-access reader the header parsers work on (file or memory). */
@@ -146,6 +155,10 @@ typedef struct w2c_check_options {
 	const char *credentials_file; /**< NULL = default path */
 	const char *ca_bundle;       /**< PEM CA file for TLS; NULL = system store */
 	const w2c_logger *log;
+	/** Asked every 200 ms while the libguestfs appliance runs (stage
+	 * "appliance", seconds since its start against the launch timeout);
+	 * nonzero stops it at once: W2C_ERR_INTERRUPTED. */
+	const w2c_progress *progress;
 } w2c_check_options;
 
 /** Fast checks of one disk image (headers only); fills @info when not NULL. */

@@ -82,6 +82,7 @@ typedef struct w2c_inject_result {
 	bool answer_file;             /**< an answer file was put at the media root */
 	bool answer_replaced;         /**< ... replacing one the source medium had (set once it
 				       *   passed lint there) */
+	bool private_image;           /**< the answer file holds a password: OUT is mode 0600 */
 	w2c_lint_report lint;         /**< the answer file's lint on the new medium */
 	bool built;                   /**< the ISO and its .sha256 were written */
 	w2c_build_result build;       /**< valid when built */
@@ -93,7 +94,10 @@ typedef struct w2c_inject_result {
 /**
  * Inject drivers (and an answer file) into the Windows ISO @iso and write
  * the new image @out (never @iso), with "@out.sha256" and the manifest copy
- * "@out.drivers.json".  Re-running on an injected ISO replaces the earlier
+ * "@out.drivers.json", all three committed together (on any failure the
+ * previous ones stay as they were); a bad @out is W2C_ERR_USAGE before any
+ * work (w2c_build_check_output); an @out whose answer file holds a password
+ * is written mode 0600 (@res->private_image).  Re-running on an injected ISO replaces the earlier
  * additions instead of stacking them.  Errors: W2C_ERR_VIOLATIONS when an
  * edition lacks a boot-critical driver (viostor, vioscsi; @res->selections
  * say which) or the answer file has lint errors on the new medium

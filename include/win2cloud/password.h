@@ -40,6 +40,17 @@ W2C_API w2c_code w2c_password_check(const char *password, const char *user,
 			    const w2c_password_policy *policy, const char **rule_id,
 			    w2c_error *err);
 
+/**
+ * Read a secret (a password, a product key) from the first line of @path,
+ * newline excluded, into *@out (free it after OPENSSL_cleanse/explicit_bzero).
+ * The file must be a regular file no one but its owner can read or write
+ * (mode 0600 or stricter): else W2C_ERR_INVALID_INPUT (exit 4, the same
+ * for every command), naming the file, its mode and the chmod that fixes it.
+ * @what names the secret in messages ("password", "product key").
+ */
+W2C_API w2c_code w2c_secret_file_read(const char *path, const char *what, char **out,
+				       w2c_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -92,8 +92,11 @@ typedef struct w2c_pipeline_cursor {
 
 /** A stage turned into a command line. */
 typedef struct w2c_pipeline_step {
-	char **argv;        /**< verb first, NULL-terminated; paths relative to the file's dir */
+	/** verb first, then options ("--key=value", "--flag"), then "--" and the
+	 * positional arguments; NULL-terminated; paths relative to the file's dir */
+	char **argv;
 	size_t argc;
+	size_t n_options;   /**< argv[0..n_options) are the verb and its options */
 	char *output;       /**< file this stage writes, or NULL */
 } w2c_pipeline_step;
 
@@ -107,6 +110,15 @@ typedef struct w2c_pipeline_step {
 W2C_API w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur,
 				w2c_pipeline_step *step, w2c_error *err);
 W2C_API void w2c_pipeline_step_clear(w2c_pipeline_step *step);
+/**
+ * The command line that validates @step's options without running it: its
+ * argv with "--help" after the last option, so the subcommand's own parser
+ * (the one the real run uses) refuses an unknown option or a bad value
+ * (exit 2) before it reaches --help, and prints its help (exit 0) when all
+ * are accepted.  `run --dry-run` runs this for every stage.  The strings are
+ * @step's; free only the array.
+ */
+W2C_API char **w2c_pipeline_step_check_argv(const w2c_pipeline_step *step);
 W2C_API void w2c_pipeline_cursor_clear(w2c_pipeline_cursor *cur);
 
 /* ---- state: what ran, so a re-run skips it ---- */

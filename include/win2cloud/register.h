@@ -81,6 +81,9 @@ typedef struct w2c_register_spec {
 	double timeout;            /**< seconds for the whole run when waiting (default 3600) */
 	double poll_interval;      /**< first poll interval, seconds (default 10; doubles up to 60) */
 	bool replace;              /**< delete an image of that name in the way (error or other content) */
+	/** IMS disk images: is_quick_import (cloud-api spec §3.2/§3.3), the path for
+	 * RAW/ZVHD2 files over 128 GB up to 1 TB; refused for ISO images and Glance. */
+	bool quick_import;
 } w2c_register_spec;
 
 /** How to reach the cloud. */

@@ -221,6 +221,14 @@ W2C_API w2c_code w2c_unattend_write(const char *path, const char *xml, size_t le
 /* ---- media ---- */
 
 /**
+ * Whether the answer file @xml holds a password (a Password or
+ * AdministratorPassword with a Value, obfuscated or not), so whatever
+ * carries it is written owner-only.  An input that does not parse counts
+ * as holding one.
+ */
+W2C_API bool w2c_unattend_has_password(const char *xml, size_t len);
+
+/**
  * Put @xml (@len bytes) at the media root as "autounattend.xml", replacing
  * any existing root answer file whatever its case; *@replaced (may be NULL)
  * tells whether one was there.

@@ -327,7 +327,9 @@ static w2c_code pump(struct burn_source *bs, w2c_outfile *of, const w2c_build_op
 				   of->path, (unsigned long long)total);
 	w2c_error werr = { 0 };
 	w2c_code wrc = w2c_writeq_finish(q, rc ? NULL : res->sha256, &werr);
-	if (!rc && wrc) { /* a write failed: that is the error to report */
+	/* a write failed: that is the error to report, also over what it caused
+	 * (the loop stopped early, so the UDF layout check saw a short image) */
+	if (wrc && rc != W2C_ERR_INTERRUPTED) {
 		rc = wrc;
 		if (err)
 			*err = werr;
@@ -393,6 +395,10 @@ static w2c_code volume_ids(w2c_media *m, const w2c_build_options *o, w2c_build_r
 	const char *vid = o->volume_id ? o->volume_id : w2c_media_volume_id(m);
 	size_t chars = 0, cut = 0;
 
+	if (o->volume_id && !*o->volume_id)
+		return w2c_set_error(err, W2C_ERR_USAGE, "--volume-id '': empty; expected 1 to 32 "
+				     "characters (or leave it out to keep the source's '%s')",
+				     w2c_media_volume_id(m));
 	if (strlen(vid) > 32)
 		return w2c_set_error(err, W2C_ERR_USAGE, "volume id '%s': %zu bytes, ISO 9660 allows 32",
 				     vid, strlen(vid));
@@ -420,13 +426,13 @@ static void free_burn_source(struct burn_source *bs, bool cancel)
 	free(bs);
 }
 
-static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_options *o,
+static w2c_code write_image(w2c_media *m, w2c_outfile *of, const w2c_build_options *o,
 			    w2c_build_result *res, w2c_error *err)
 {
+	const char *out = of->path;
 	IsoImage *img = NULL;
 	IsoWriteOpts *wo = NULL;
 	struct burn_source *bs = NULL;
-	w2c_outfile of = { .fd = -1 };
 	w2c_udf udf = { 0 };
 	struct tree_ctx t = { .m = m, .skip = w2c_build_old_catalog(m) };
 	uint8_t *overwrite = NULL;
@@ -473,19 +479,62 @@ static w2c_code write_image(w2c_media *m, const char *out, const w2c_build_optio
 		rc = check_space(out, total, err);
 	}
 	if (!rc)
-		rc = w2c_outfile_open(&of, out, 0644, err);
-	if (!rc)
-		rc = pump(bs, &of, o, t.udf, total, res, err);
+		rc = pump(bs, of, o, t.udf, total, res, err);
 	free_burn_source(bs, rc != W2C_OK);
 	free(overwrite);
 	w2c_udf_free(&udf);
-	if (!rc)
-		rc = w2c_outfile_commit(&of, err);
-	else if (of.path)
-		w2c_outfile_abort(&of);
 	if (wo)
 		iso_write_opts_free(wo);
 	iso_image_unref(img);
+	return rc;
+}
+
+/* The sidecars (the checksum, the caller's) into outfiles of their own, before any rename. */
+static w2c_code write_sidecars(const char *out, const w2c_build_options *o,
+			       const w2c_build_result *res, w2c_outfile *side, size_t *n_open,
+			       w2c_error *err)
+{
+	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	char *line = w2c_asprintf("%s  %s\n", res->sha256, base);
+	w2c_code rc = line ? W2C_OK : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	for (size_t i = 0; !rc && i <= o->n_sidecars; i++) {
+		const bool sum = i == o->n_sidecars;
+		const char *data = sum ? line : o->sidecars[i].data;
+		size_t len = sum ? strlen(line) : o->sidecars[i].len;
+		char *path = w2c_asprintf("%s%s", out, sum ? ".sha256" : o->sidecars[i].suffix);
+		rc = path ? w2c_outfile_open(&side[i], path, 0644, err)
+			  : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+		free(path);
+		if (!rc)
+			(*n_open)++, rc = w2c_write_full(side[i].fd, data, len, side[i].path, err);
+	}
+	free(line);
+	return rc;
+}
+
+/* Image and sidecars appear together, image last, or not at all. */
+static w2c_code commit_all(w2c_outfile *img, const char *out, const w2c_build_options *o,
+			   const w2c_build_result *res, w2c_error *err)
+{
+	size_t n = o->n_sidecars + 1, n_open = 0;
+	w2c_outfile *side = calloc(n, sizeof *side);
+	w2c_outfile **all = calloc(n + 1, sizeof *all);
+	w2c_code rc = side && all ? write_sidecars(out, o, res, side, &n_open, err)
+				  : w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+
+	if (!rc) {
+		for (size_t i = 0; i < n; i++)
+			all[i] = &side[i];
+		all[n] = img;
+		rc = w2c_outgroup_commit(all, n + 1, err);
+	} else {
+		for (size_t i = 0; i < n_open; i++)
+			w2c_outfile_abort(&side[i]);
+		w2c_outfile_abort(img);
+	}
+	free(all);
+	free(side);
 	return rc;
 }
 
@@ -518,12 +567,15 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	const w2c_build_options *o = &eff;
 	uint64_t nf = 0, nd = 0, bytes = 0;
 	w2c_split split = { 0 };
+	w2c_outfile of = { .fd = -1 };
 	w2c_code rc;
 	int r;
 
 	memset(res, 0, sizeof *res);
 	w2c_tree_count(w2c_media_root(m), &nf, &nd, &bytes);
 	rc = resolve(m, opts ? opts : &defaults, &eff, res, err);
+	if (!rc)
+		rc = w2c_build_check_output(out, o, err);
 	if (!rc)
 		rc = check_not_source(m, out, err);
 	if (!rc)
@@ -537,9 +589,11 @@ w2c_code w2c_build_iso(w2c_media *m, const char *out, const w2c_build_options *o
 	if (!rc)
 		rc = w2c_split_large(m, out, o, &split, res, err);
 	if (!rc)
-		rc = write_image(m, out, o, res, err);
+		rc = w2c_outfile_open(&of, out, o->private_image ? 0600 : 0644, err);
+	if (!rc && (rc = write_image(m, &of, o, res, err)))
+		w2c_outfile_abort(&of);
 	w2c_split_undo(&split);
 	if (!rc)
-		rc = w2c_sha256sum_write(out, res->sha256, err);
+		rc = commit_all(&of, out, o, res, err);
 	return rc;
 }

@@ -71,33 +71,36 @@ static w2c_code service_and_place(const char *out, const w2c_inject_options *o, 
 	return rc;
 }
 
-/* The manifest also goes next to the output, for a reader without the ISO. */
-static w2c_code write_manifest_copy(const char *out, w2c_inject_result *res, w2c_error *err)
-{
-	if (!(res->manifest_path = w2c_asprintf("%s.drivers.json", out)))
-		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	return w2c_write_file_atomic(res->manifest_path, res->manifest, strlen(res->manifest), 0644, err);
-}
-
 w2c_code w2c_inject(const char *iso, const char *out, const w2c_inject_options *o, w2c_inject_result *res,
 		    w2c_error *err)
 {
+	/* The manifest also goes next to the output, for a reader without the ISO;
+	 * it is a sidecar of the build, committed with the image and its .sha256. */
+	w2c_build_sidecar side = { ".drivers.json", NULL, 0 };
 	w2c_build_options bo = { .progress = o->progress, .log = o->log, .large_files = o->large_files,
 				 .filesystems = o->filesystems, .udf_only = o->udf_only,
-				 .udf_revision = o->udf_revision };
+				 .udf_revision = o->udf_revision, .sidecars = &side, .n_sidecars = 1 };
 	unsigned lv = o->levels ? o->levels : W2C_INJECT_MEDIA;
 	w2c_code rc;
 
 	memset(res, 0, sizeof *res);
-	if ((rc = bad_options(iso, out, o, err)) || (rc = select_drivers(iso, out, o, res, err)) ||
-	    (rc = service_and_place(out, o, lv, res, err)))
+	if ((rc = bad_options(iso, out, o, err)) || (rc = w2c_build_check_output(out, &bo, err)) ||
+	    (rc = select_drivers(iso, out, o, res, err)) || (rc = service_and_place(out, o, lv, res, err)))
 		return rc;
 	if (o->unattend && (rc = w2c_inject_answer_file(out, o, res, err)))
 		return rc;
+	if (!(res->manifest_path = w2c_asprintf("%s.drivers.json", out)))
+		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
+	side.data = res->manifest;
+	side.len = res->manifest ? strlen(res->manifest) : 0;
+	bo.private_image = res->private_image;
+	if (res->private_image)
+		w2c_log(o->log, W2C_LOG_WARN, "%s holds the Administrator password in its answer file: "
+			"written mode 0600 (owner only)", out);
 	if ((rc = w2c_build_iso(res->media_, out, &bo, &res->build, err)))
 		return rc;
 	res->built = true;
-	return write_manifest_copy(out, res, err);
+	return W2C_OK;
 }
 
 void w2c_inject_result_free(w2c_inject_result *res)

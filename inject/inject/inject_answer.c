@@ -73,6 +73,8 @@ w2c_code w2c_inject_answer_file(const char *out, const w2c_inject_options *o, w2
 		rc = w2c_unattend_put(w2c_media_root(res->media_), xml, len, &replaced, err);
 	if (!rc)
 		res->answer_file = true;
+	if (!rc) /* an ISO holding the password is written owner-only */
+		res->private_image = w2c_unattend_has_password(xml, len);
 	/* the MSI its first-logon step installs (--cloudbase-init) */
 	if (!rc && ao.cloudbase_init)
 		rc = w2c_unattend_put_cloudbase_init(w2c_media_root(res->media_), ao.cloudbase_init, err);

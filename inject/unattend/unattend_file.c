@@ -2,6 +2,7 @@
  * `inject --unattend` do around the in-memory generate/merge/lint. */
 #include "common/util.h"
 #include "win2cloud/unattend.h"
+#include "win2cloud/password.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -11,22 +12,10 @@
 /* An answer file is a few KiB; 16 MiB bounds a wrong file given by mistake. */
 #define ANSWER_MAX (16u << 20)
 
+/* The one reader of secret files (common/password.c): a 0644 file is exit 4 in every command. */
 w2c_code w2c_unattend_read_secret(const char *path, const char *what, char **out, w2c_error *err)
 {
-	struct stat st;
-	size_t len;
-	w2c_code rc;
-
-	if (stat(path, &st) < 0)
-		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read %s file", path, what);
-	if (st.st_mode & 077)
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: %s file is readable by others (mode %03o); expected 0600 "
-				     "(chmod 600 '%s')", path, what, (unsigned)(st.st_mode & 0777), path);
-	if ((rc = w2c_read_file(path, 4096, out, &len, err)))
-		return rc;
-	(*out)[strcspn(*out, "\r\n")] = 0; /* one line; the newline is not part of it */
-	return W2C_OK;
+	return w2c_secret_file_read(path, what, out, err);
 }
 
 w2c_code w2c_unattend_new(const w2c_unattend_options *o, char **xml, size_t *len, w2c_error *err)

@@ -371,3 +371,34 @@ xmlNodePtr w2c_ux_ensure_component(ux_editor *ed, xmlNodePtr settings, const cha
 	xmlSetProp(c, BAD_CAST "versionScope", BAD_CAST "nonSxS");
 	return c;
 }
+
+/* Any Password/AdministratorPassword with a non-empty Value, at any depth
+ * (bounded: answer files nest a handful of levels). */
+static bool holds_password(const xmlNode *n, unsigned depth)
+{
+	for (const xmlNode *c = n ? n->children : NULL; c && depth < 64; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (w2c_ux_is(c, "Password") || w2c_ux_is(c, "AdministratorPassword")) {
+			char *v = w2c_ux_child_text(c, "Value");
+			bool set = v && *v;
+			free(v);
+			if (set)
+				return true;
+		}
+		if (holds_password(c, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+bool w2c_unattend_has_password(const char *xml, size_t len)
+{
+	char msg[128];
+	bool ns_ok;
+	xmlDocPtr doc = w2c_ux_parse(xml, len, "answer file", msg, sizeof msg, &ns_ok);
+	/* unparsable: assume it may hold one, the safe side for file modes */
+	bool pw = !doc || holds_password((const xmlNode *)doc, 0);
+	xmlFreeDoc(doc);
+	return pw;
+}

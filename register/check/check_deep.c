@@ -5,6 +5,7 @@
  * and read on the host with hivex (check_win.c).
  */
 #include "check_win.h"
+#include "check_appliance.h"
 #include "common/util.h"
 
 #include <guestfs.h>
@@ -158,10 +159,9 @@ static const char *qemu_format(const char *f)
 	return !strcmp(f, "vhd") ? "vpc" : f;
 }
 
-static w2c_code launch_failed(guestfs_h *g, const char *const *paths, size_t n,
+static w2c_code launch_failed(const char *why, const char *const *paths, size_t n,
 			      const w2c_check_options *o, w2c_check_report *r, w2c_error *err)
 {
-	const char *why = g ? guestfs_last_error(g) : "guestfs_create failed";
 	char msg[512];
 	snprintf(msg, sizeof msg, "%s", why ? why : "unknown error");
 	msg[strcspn(msg, "\n")] = 0;
@@ -174,62 +174,153 @@ static w2c_code launch_failed(guestfs_h *g, const char *const *paths, size_t n,
 	return W2C_OK;
 }
 
+/* Which disks go into the appliance (the others get a skip finding once). */
+static size_t pick_disks(const char *const *paths, const w2c_disk_info *infos, size_t n,
+			 w2c_check_report *r, size_t *idx)
+{
+	size_t added = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (infos[i].encrypted || *infos[i].backing_file || infos[i].n_extents) {
+			w2c_check_add(r, "disk.deep", W2C_STATUS_SKIP, paths[i], NULL,
+				      "in-guest checks skipped: the image is %s", infos[i].encrypted ?
+				      "encrypted" : *infos[i].backing_file ? "not self-contained "
+				      "(backing file)" : "a VMDK descriptor with separate extents");
+			continue;
+		}
+		idx[added++] = i;
+	}
+	return added;
+}
+
+/* A handle with the picked disks added; @tcg forces QEMU's emulator. */
+static guestfs_h *new_handle(const char *const *paths, const w2c_disk_info *infos, size_t *idx,
+			     size_t *added, bool tcg, w2c_check_report *r)
+{
+	guestfs_h *g = guestfs_create();
+	size_t kept = 0;
+	if (!g)
+		return NULL;
+	guestfs_set_error_handler(g, NULL, NULL);
+	if (tcg) {
+		char *settings[] = { (char *)"force_tcg", NULL };
+		guestfs_set_backend_settings(g, settings);
+	}
+	for (size_t k = 0; k < *added; k++) {
+		size_t i = idx[k];
+		if (guestfs_add_drive_opts(g, paths[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+					   GUESTFS_ADD_DRIVE_OPTS_FORMAT, qemu_format(infos[i].format), -1) < 0) {
+			w2c_check_add(r, "disk.deep", W2C_STATUS_SKIP, paths[i], NULL,
+				      "in-guest checks skipped: %s", guestfs_last_error(g));
+			continue;
+		}
+		idx[kept++] = i;
+	}
+	*added = kept;
+	return g;
+}
+
+static void inspect_all(struct disk_ctx *c, const char *const *paths, const size_t *idx, size_t added)
+{
+	char **devs = guestfs_list_devices(c->g);
+	for (size_t k = 0; devs && k < added && devs[k]; k++) {
+		c->subj = paths[idx[k]];
+		c->dev = devs[k];
+		check_one(c);
+	}
+	for (size_t k = 0; devs && devs[k]; k++)
+		free(devs[k]);
+	free(devs);
+}
+
+/* Launch under the watchdog: KVM first when usable, TCG once more when KVM
+ * does not come up in time; the notice says which and how long it takes. */
+static int launch(struct disk_ctx *c, const char *const *paths, const w2c_disk_info *infos,
+		  size_t *idx, size_t *added, const w2c_check_options *o, w2c_appliance_watch *w,
+		  char *why, size_t cap)
+{
+	char kvm_why[128];
+	bool kvm = w2c_appliance_kvm_usable(kvm_why, sizeof kvm_why);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool tcg = !kvm || attempt > 0;
+		double limit = w2c_appliance_timeout(!tcg);
+		if (!(c->g = new_handle(paths, infos, idx, added, tcg && kvm, c->r)) || !*added)
+			return c->g ? 0 : (snprintf(why, cap, "guestfs_create failed"), -1);
+		w2c_log(o->log, W2C_LOG_WARN, "deep check: starting the libguestfs appliance for %zu "
+			"disk(s) (%s: %s; launch timeout %.0f s; --no-deep skips it)", *added,
+			tcg ? "TCG emulation, usually 30-90 s" : "KVM, usually 5-20 s", kvm_why, limit);
+		if (!w2c_appliance_watch_start(w, o->progress, limit)) {
+			snprintf(why, cap, "cannot start the launch watchdog thread");
+			return -1;
+		}
+		int r = guestfs_launch(c->g);
+		bool timed_out, stopped;
+		w2c_appliance_watch_state(w, &timed_out, &stopped);
+		if (r == 0 && !stopped && !timed_out) {
+			w2c_appliance_watch_launched(w);
+			return 1; /* the watch keeps running through the inspection */
+		}
+		w2c_appliance_watch_stop(w);
+		timed_out = w->timed_out; /* the thread has ended: plain reads */
+		stopped = w->interrupted;
+		snprintf(why, cap, "%s", timed_out ? "" : guestfs_last_error(c->g) ?
+			 guestfs_last_error(c->g) : "launch failed");
+		if (timed_out)
+			snprintf(why, cap, "the appliance did not start within %.0f s (%s)", limit,
+				 tcg ? "TCG" : "KVM");
+		guestfs_close(c->g);
+		c->g = NULL;
+		if (stopped)
+			return -2;
+		if (!timed_out || tcg)
+			return -1;
+		w2c_log(o->log, W2C_LOG_WARN, "deep check: %s: QEMU under KVM can hang after \"Booting "
+			"from ROM\"; retrying with TCG (as LIBGUESTFS_BACKEND_SETTINGS=force_tcg)", why);
+	}
+	return -1;
+}
+
 w2c_code w2c_check_disks_deep(const char *const *paths, const w2c_disk_info *infos, size_t n,
 			      const w2c_check_options *o, w2c_check_report *r, w2c_error *err)
 {
 	const w2c_check_limits *l = w2c_check_profile_limits(o->profile);
 	struct disk_ctx c = { .r = r, .agents = l->agents, .firmware = o->firmware ? o->firmware : l->firmware };
-	size_t *idx = calloc(n ? n : 1, sizeof *idx), added = 0;
+	size_t *idx = calloc(n ? n : 1, sizeof *idx), added;
+	w2c_appliance_watch w;
+	char why[512] = "";
 	w2c_code rc = W2C_OK;
 
 	if (!idx)
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
-	if (!(c.g = guestfs_create())) {
-		free(idx);
-		return launch_failed(NULL, paths, n, o, r, err);
-	}
-	guestfs_set_error_handler(c.g, NULL, NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (infos[i].encrypted || *infos[i].backing_file) {
-			w2c_check_add(r, "disk.deep", W2C_STATUS_SKIP, paths[i], NULL,
-				      "in-guest checks skipped: the image is %s", infos[i].encrypted ?
-				      "encrypted" : "not self-contained (backing file)");
-			continue;
-		}
-		if (guestfs_add_drive_opts(c.g, paths[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-					   GUESTFS_ADD_DRIVE_OPTS_FORMAT, qemu_format(infos[i].format), -1) < 0) {
-			w2c_check_add(r, "disk.deep", W2C_STATUS_SKIP, paths[i], NULL,
-				      "in-guest checks skipped: %s", guestfs_last_error(c.g));
-			continue;
-		}
-		idx[added++] = i;
-	}
+	added = pick_disks(paths, infos, n, r, idx);
 	snprintf(c.tmpdir, sizeof c.tmpdir, "/tmp/w2c-check.XXXXXX");
-	if (!added) {
-		rc = W2C_OK;
-	} else if (!mkdtemp(c.tmpdir)) {
-		rc = w2c_set_error(err, W2C_ERR_IO, "cannot create a temporary directory in /tmp");
-	} else {
-		double t0 = w2c_now();
-		if (guestfs_launch(c.g) < 0) {
-			rc = launch_failed(c.g, paths, n, o, r, err);
-		} else {
-			char **devs = guestfs_list_devices(c.g);
-			for (size_t k = 0; devs && k < added && devs[k]; k++) {
-				c.subj = paths[idx[k]];
-				c.dev = devs[k];
-				check_one(&c);
-			}
-			for (size_t k = 0; devs && devs[k]; k++)
-				free(devs[k]);
-			free(devs);
-			guestfs_shutdown(c.g);
+	if (!added || !mkdtemp(c.tmpdir)) {
+		rc = added ? w2c_set_error(err, W2C_ERR_IO, "cannot create a temporary directory in /tmp")
+			   : W2C_OK;
+		free(idx);
+		return rc;
+	}
+	double t0 = w2c_now();
+	int st = launch(&c, paths, infos, idx, &added, o, &w, why, sizeof why);
+	if (st == -2) {
+		rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "deep check interrupted: the libguestfs "
+				   "appliance was stopped");
+	} else if (st < 0) {
+		rc = launch_failed(why, paths, n, o, r, err);
+	} else if (st > 0) {
+		inspect_all(&c, paths, idx, added);
+		guestfs_shutdown(c.g);
+		w2c_appliance_watch_stop(&w);
+		bool stopped = w.interrupted; /* the thread has ended: no race */
+		if (stopped)
+			rc = w2c_set_error(err, W2C_ERR_INTERRUPTED, "deep check interrupted: the "
+					   "libguestfs appliance was stopped");
+		else
 			w2c_log(o->log, W2C_LOG_INFO, "deep checks of %zu disk(s) took %.1f s", added,
 				w2c_now() - t0);
-		}
-		rmdir(c.tmpdir);
 	}
-	guestfs_close(c.g);
+	if (c.g)
+		guestfs_close(c.g);
+	rmdir(c.tmpdir);
 	free(idx);
 	return rc;
 }

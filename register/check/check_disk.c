@@ -4,9 +4,11 @@
 #include "win2cloud/password.h"
 #include "common/util.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GIB (1024.0 * 1024 * 1024)
 
@@ -44,7 +46,7 @@ static void check_size(const char *path, const w2c_disk_info *in, const w2c_chec
 	else if (fast_ok && l->fast_import_max && in->file_size <= l->fast_import_max)
 		w2c_check_add(r, "disk.file_size", W2C_STATUS_PASS, path, NULL,
 			      "file size %.2f GiB > %.0f GiB direct import limit, but %s may use the quick "
-			      "import path (<= %.0f GiB): register with quick import", fs, max,
+			      "import path (<= %.0f GiB): register with --quick-import", fs, max,
 			      in->format, fast);
 	else if (l->fast_import_max)
 		w2c_check_add(r, "disk.file_size", W2C_STATUS_FAIL, path, NULL,
@@ -67,6 +69,60 @@ static void check_vsize(const char *path, const w2c_disk_info *in, const w2c_che
 		w2c_check_add(r, "disk.size.max", vs <= l->min_disk_max ? W2C_STATUS_PASS : W2C_STATUS_FAIL,
 			      path, NULL, "virtual size %.2f GiB %s maximum system disk %u GiB", vs,
 			      vs <= l->min_disk_max ? "<=" : ">", l->min_disk_max);
+}
+
+/* A raw disk's partition scheme (sector 0) against the boot firmware: Windows
+ * boots GPT only with UEFI and UEFI only from GPT. */
+static void check_scheme(const char *path, const w2c_disk_info *in, const char *fw,
+			 w2c_check_report *r)
+{
+	bool gpt = !strcmp(in->subformat, "gpt"), uefi = fw && !strcmp(fw, "uefi");
+	if (strcmp(in->format, "raw") || (!gpt && strcmp(in->subformat, "mbr")))
+		return;
+	if (gpt == uefi)
+		w2c_check_add(r, "disk.partition_table", W2C_STATUS_PASS, path, NULL,
+			      "%s partition table (from sector 0%s): boots with %s", gpt ? "GPT" : "MBR",
+			      gpt ? ": protective MBR, type 0xEE" : "", uefi ? "UEFI" : "BIOS");
+	else
+		w2c_check_add(r, "disk.partition_table", W2C_STATUS_FAIL, path, NULL,
+			      "%s partition table (from sector 0%s), firmware is %s: Windows boots %s",
+			      gpt ? "GPT" : "MBR", gpt ? ": protective MBR, type 0xEE" : "",
+			      uefi ? "uefi" : "bios", gpt ? "a GPT disk only with UEFI" :
+			      "with UEFI only from a GPT disk");
+}
+
+/* A VMDK descriptor file holds no data: say where it is and what it is. */
+static void check_extents(const char *path, const w2c_disk_info *in, w2c_check_report *r)
+{
+	if (!in->n_extents)
+		return;
+	char *tmp = w2c_strdup(path), *ext = NULL;
+	struct stat st;
+	if (tmp && in->extent_file[0])
+		ext = in->extent_file[0] == '/' ? w2c_strdup(in->extent_file)
+						: w2c_asprintf("%s/%s", dirname(tmp), in->extent_file);
+	if (!ext)
+		w2c_check_add(r, "disk.self_contained", W2C_STATUS_FAIL, path, NULL,
+			      "VMDK descriptor (%s) without a readable extent line: the data is elsewhere",
+			      in->subformat);
+	else if (stat(ext, &st) < 0)
+		w2c_check_add(r, "disk.self_contained", W2C_STATUS_FAIL, path, NULL,
+			      "VMDK descriptor (%s): its extent %s is missing; the image service gets "
+			      "only this %llu-byte text file", in->subformat, ext,
+			      (unsigned long long)in->file_size);
+	else if ((uint64_t)st.st_size < in->extent_bytes && !strcmp(in->extent_type, "FLAT"))
+		w2c_check_add(r, "disk.self_contained", W2C_STATUS_FAIL, path, NULL,
+			      "VMDK descriptor (%s): extent %s has %llu bytes, the descriptor says %llu "
+			      "(truncated extent)", in->subformat, ext, (unsigned long long)st.st_size,
+			      (unsigned long long)in->extent_bytes);
+	else
+		w2c_check_add(r, "disk.self_contained", W2C_STATUS_FAIL, path, NULL,
+			      "VMDK descriptor (%s) with %u extent file(s), the first %s (%s, %llu bytes): "
+			      "the image service reads one file; this one is only the %llu-byte "
+			      "descriptor", in->subformat, in->n_extents, ext, in->extent_type,
+			      (unsigned long long)in->extent_bytes, (unsigned long long)in->file_size);
+	free(ext);
+	free(tmp);
 }
 
 w2c_code w2c_check_disk(const char *path, const w2c_check_options *o, w2c_check_report *r,
@@ -97,6 +153,8 @@ w2c_code w2c_check_disk(const char *path, const w2c_check_options *o, w2c_check_
 	w2c_check_add(r, "disk.backing_file", *in.backing_file ? W2C_STATUS_FAIL : W2C_STATUS_PASS, path,
 		      NULL, *in.backing_file ? "image has a backing file '%s'; only its own clusters "
 					       "would be uploaded" : "no backing file%s", in.backing_file);
+	check_extents(path, &in, r);
+	check_scheme(path, &in, o->firmware ? o->firmware : l->firmware, r);
 	check_size(path, &in, l, r);
 	check_vsize(path, &in, l, r);
 	return W2C_OK;

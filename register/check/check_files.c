@@ -2,26 +2,17 @@
  * images in one deep-check appliance, the registration parameters, the password file. */
 #include "common/util.h"
 #include "win2cloud/check.h"
+#include "win2cloud/password.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 /* A secret file like the credentials file: owner-only, its first line is the password. */
+/* One reader of secret files for every command: a 0644 file is exit 4 everywhere. */
 static w2c_code read_password(const char *path, char **pw, w2c_error *err)
 {
-	struct stat st;
-	size_t len;
-	if (stat(path, &st) < 0)
-		return w2c_set_error(err, W2C_ERR_NOT_FOUND, "%s: cannot read the password file", path);
-	if (st.st_mode & 077)
-		return w2c_set_error(err, W2C_ERR_USAGE,
-				     "%s: password file has mode %04o, expected 0600 (chmod 600 %s)",
-				     path, (unsigned)(st.st_mode & 07777), path);
-	w2c_code rc = w2c_read_file(path, 4096, pw, &len, err);
-	if (!rc)
-		(*pw)[strcspn(*pw, "\r\n")] = 0; /* one line; the newline is not part of it */
-	return rc;
+	return w2c_secret_file_read(path, "password", pw, err);
 }
 
 static w2c_code check_password_file(const char *path, const char *user, w2c_check_report *r,

@@ -25,6 +25,9 @@ static const w2c_rule rules[] = {
 	  "driver=qcow2,file.filename=IN,encrypt.key-secret=s -O qcow2 OUT.qcow2" },
 	{ "disk.backing_file", W2C_CHECK_ERROR, P_ALL, "no backing file",
 	  "flatten it: qemu-img convert -O qcow2 IN OUT.qcow2 (copies the backing chain into one file)" },
+	{ "disk.self_contained", W2C_CHECK_ERROR, P_ALL, "the image is one file (no separate extents)",
+	  "register the flat extent itself (it is a raw disk: --disk EXTENT), or make one file: "
+	  "qemu-img convert -O qcow2 DESCRIPTOR.vmdk OUT.qcow2" },
 	{ "disk.file_size", W2C_CHECK_ERROR, P_ALL, "file size within the import limit",
 	  "shrink the file (qemu-img convert -c, or free space inside the guest and re-sparsify), "
 	  "or convert to RAW/ZVHD2 for the quick-import path" },

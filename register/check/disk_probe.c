@@ -68,9 +68,26 @@ static w2c_code probe_raw(const w2c_disk_src *src, const uint8_t *h, size_t n, w
 				     "%s: not a disk image: no qcow2/qcow/QED/VHD/VHDX/VMDK/VDI header, and "
 				     "as raw sector 0 has no boot signature 55 AA at offset 510", src->name);
 	out->format = "raw";
-	snprintf(out->subformat, sizeof out->subformat, "%s", blank ? "blank" : "mbr");
+	bool gpt = false;
+	for (int i = 0; i < 4 && !blank; i++)
+		gpt = gpt || h[446 + 16 * i + 4] == 0xEE; /* protective MBR: the disk is GPT */
+	snprintf(out->subformat, sizeof out->subformat, "%s", blank ? "blank" : gpt ? "gpt" : "mbr");
 	out->virtual_size = src->size;
 	return W2C_OK;
+}
+
+/* A raw LUKS1/LUKS2 container: an encrypted disk, not "no disk image". */
+static bool is_luks(const uint8_t *h, size_t n, w2c_disk_info *out, const w2c_disk_src *src)
+{
+	static const uint8_t magic[6] = { 'L', 'U', 'K', 'S', 0xBA, 0xBE };
+	if (n < 8 || memcmp(h, magic, sizeof magic))
+		return false;
+	out->format = "raw";
+	snprintf(out->subformat, sizeof out->subformat, "luks");
+	out->encrypted = true;
+	snprintf(out->encryption, sizeof out->encryption, "luks%u", w2c_be16(h + 6));
+	out->virtual_size = src->size;
+	return true;
 }
 
 w2c_code w2c_disk_probe_src(const w2c_disk_src *src, w2c_disk_info *out, w2c_error *err)
@@ -89,6 +106,8 @@ w2c_code w2c_disk_probe_src(const w2c_disk_src *src, w2c_disk_info *out, w2c_err
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		if (formats[i]->probe(src, head, n))
 			return formats[i]->parse(src, head, n, out, err);
+	if (is_luks(head, n, out, src))
+		return W2C_OK;
 	if (is_iso_head(src))
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s: an ISO 9660/UDF image, not a disk image", src->name);

@@ -29,16 +29,25 @@ static bool desc_value(const char *d, const char *key, char *out, size_t cap)
 	return false;
 }
 
-/* Sum of the extent lines "RW|RDONLY|NOACCESS <sectors> <type> ...". */
-static uint64_t desc_extents(const char *d)
+/* Sum of the extent lines "RW|RDONLY|NOACCESS <sectors> <type> "FILE" [offset]";
+ * the first extent's file, type and size into @out (a descriptor file holds no data). */
+static uint64_t desc_extents(const char *d, w2c_disk_info *out)
 {
 	uint64_t total = 0;
 	for (const char *p = d; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		unsigned long long s;
-		char acc[16];
-		if (sscanf(p, "%15s %llu", acc, &s) == 2 &&
-		    (!strcmp(acc, "RW") || !strcmp(acc, "RDONLY") || !strcmp(acc, "NOACCESS")))
-			total += s * 512;
+		char acc[16], type[16] = "", file[256] = "";
+		int got = sscanf(p, "%15s %llu %15s \"%255[^\"\n]\"", acc, &s, type, file);
+		if (got < 2 || (strcmp(acc, "RW") && strcmp(acc, "RDONLY") && strcmp(acc, "NOACCESS")))
+			continue;
+		if (s > (UINT64_MAX - total) / 512) /* a sector count no disk has: keep the sum finite */
+			s = (UINT64_MAX - total) / 512;
+		total += s * 512;
+		if (!out->n_extents++ && got == 4) {
+			snprintf(out->extent_file, sizeof out->extent_file, "%s", file);
+			snprintf(out->extent_type, sizeof out->extent_type, "%s", type);
+			out->extent_bytes = s * 512;
+		}
 	}
 	return total;
 }
@@ -64,7 +73,7 @@ static w2c_code vmdk_descriptor(const w2c_disk_src *src, uint64_t off, uint64_t 
 	if (desc_value(d, "parentFileNameHint", v, sizeof v) && *v)
 		w2c_disk_set_backing(out, (const uint8_t *)v, strlen(v));
 	if (sizes_from_text)
-		out->virtual_size = desc_extents(d);
+		out->virtual_size = desc_extents(d, out);
 	free(d);
 	return W2C_OK;
 }

@@ -44,6 +44,8 @@ static json_t *create_body(w2c_reg *r)
 		json_object_set_new(b, "os_version", json_string(s->os_version));
 	json_object_set_new(b, "min_disk", json_integer(s->min_disk));
 	json_object_set_new(b, "hw_firmware_type", json_string(s->firmware ? s->firmware : "bios"));
+	if (s->quick_import) /* spec §3.2: RAW/ZVHD2 over 128 GB, up to 1 TB */
+		json_object_set_new(b, "is_quick_import", json_true());
 	for (size_t i = 0; s->tags && s->tags[i]; i++) {
 		const char *eq = strchr(s->tags[i], '=');
 		json_array_append_new(tags, json_pack("{s:s%,s:s}", "key", s->tags[i], (size_t)(eq - s->tags[i]),

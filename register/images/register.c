@@ -138,6 +138,11 @@ static w2c_code check_spec(const w2c_register_target *t, const w2c_register_spec
 			w2c_os_version_list_free(&l);
 		}
 	}
+	if (!rc && s->quick_import && (s->iso || t->kind == W2C_CLOUD_OPENSTACK))
+		rc = w2c_set_error(err, W2C_ERR_USAGE, "--quick-import: %s", s->iso
+				   ? "not applicable to an ISO image (IMS quick import takes RAW or "
+				     "ZVHD2 disk images)"
+				   : "IMS only (otc, huaweicloud); Glance has no quick import");
 	if (!rc && s->sha256 && (strlen(s->sha256) != 64 || strspn(s->sha256, "0123456789abcdef") != 64))
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT, "--sha256: expected 64 lowercase hex digits");
 	return rc;

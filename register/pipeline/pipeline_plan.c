@@ -98,7 +98,8 @@ static w2c_code expand(const w2c_pipeline *p, const w2c_pipeline_cursor *cur, co
 	return W2C_OK;
 }
 
-/* The options of @st as --key [value] pairs, except those the wiring consumed. */
+/* The options of @st as "--key=value" words (a value that starts with '-' stays
+ * a value) and "--key" flags, except those the wiring consumed. */
 static w2c_code push_opts(const w2c_pipeline *p, const w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
 			  struct argv_buf *a, w2c_error *err)
 {
@@ -115,8 +116,11 @@ static w2c_code push_opts(const w2c_pipeline *p, const w2c_pipeline_cursor *cur,
 		for (size_t v = 0; v < o->n_values; v++) {
 			char where[128], *val;
 			snprintf(where, sizeof where, "line %u: %s.%s", o->line, st->verb, o->key);
-			if (push(a, w2c_asprintf("--%s", o->key), err) ||
-			    expand(p, cur, o->values[v], where, &val, err) || push(a, val, err))
+			if (expand(p, cur, o->values[v], where, &val, err))
+				return err->code;
+			char *word = w2c_asprintf("--%s=%s", o->key, val);
+			free(val);
+			if (push(a, word, err))
 				return err->code;
 		}
 	}
@@ -162,12 +166,12 @@ static w2c_code wire_register(const w2c_pipeline *p, const w2c_pipeline_cursor *
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				     "%s:%u: register: no upload stage before it: add one, or set iso: BUCKET:KEY",
 				     p->name, st->line);
-	if (push(a, w2c_strdup(cur->disk ? "--disk" : "--iso"), err) ||
-	    push(a, w2c_strdup(glance ? cur->current : cur->url), err))
+	if (push(a, w2c_asprintf("%s=%s", cur->disk ? "--disk" : "--iso", glance ? cur->current : cur->url), err))
 		return err->code;
 	if (!glance && !find_opt(st, "sha256") && !find_opt(st, "file")) {
-		char sum[65], *hex = w2c_sha256sum_sidecar(cur->current, sum, NULL) ? w2c_strdup(sum) : NULL;
-		if (hex && (push(a, w2c_strdup("--sha256"), err) || push(a, hex, err)))
+		char sum[65];
+		if (w2c_sha256sum_sidecar(cur->current, sum, NULL) &&
+		    push(a, w2c_asprintf("--sha256=%s", sum), err))
 			return err->code;
 	}
 	return W2C_OK;
@@ -187,12 +191,12 @@ static w2c_code wire_onboard(const w2c_pipeline *p, size_t i, const w2c_pipeline
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "%s:%u: onboard: no register stage with a 'name' before it: add one, "
 					     "or set iso-image: ID|NAME", p->name, st->line);
-		if (push(a, w2c_strdup("--iso-image"), err) || push(a, w2c_strdup(name), err))
+		if (push(a, w2c_asprintf("--iso-image=%s", name), err))
 			return err->code;
 	}
 	/* a folder of its own: the work directory itself changes with every stage recorded */
-	if (!find_opt(st, "state-dir") && (push(a, w2c_strdup("--state-dir"), err) ||
-					   push(a, w2c_asprintf("%s/onboard", p->workdir), err)))
+	if (!find_opt(st, "state-dir") &&
+	    push(a, w2c_asprintf("--state-dir=%s/onboard", p->workdir), err))
 		return err->code;
 	return W2C_OK;
 }
@@ -206,16 +210,16 @@ static w2c_code set_str(char **dst, char *s, w2c_error *err)
 	return W2C_OK;
 }
 
-/* Positional arguments and cursor moves per verb. */
+/* Wired options into @a, positional arguments into @pos, and cursor moves per verb. */
 static w2c_code wire(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur, const w2c_pipeline_stage *st,
-		     struct argv_buf *a, w2c_pipeline_step *step, w2c_error *err)
+		     struct argv_buf *a, struct argv_buf *pos, w2c_pipeline_step *step, w2c_error *err)
 {
 	const char *v = st->verb, *to;
 	if (!strcmp(v, "register"))
 		return wire_register(p, cur, st, a, err);
 	if (!strcmp(v, "onboard"))
 		return wire_onboard(p, i, st, a, err);
-	if (push(a, w2c_strdup(cur->current), err))
+	if (push(pos, w2c_strdup(cur->current), err))
 		return err->code;
 	if (!strcmp(v, "build") || !strcmp(v, "inject") || !strcmp(v, "install")) {
 		const char *o = single(st, "output");
@@ -226,7 +230,7 @@ static w2c_code wire(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur, 
 			return err->code;
 		step->output = out;
 		cur->disk = disk;
-		return push(a, w2c_strdup("-o"), err) || push(a, w2c_strdup(out), err) ||
+		return push(a, w2c_asprintf("--output=%s", out), err) ||
 		       set_str(&cur->current, w2c_strdup(out), err) ? err->code : W2C_OK;
 	}
 	if (!strcmp(v, "upload")) {
@@ -235,11 +239,29 @@ static w2c_code wire(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur, 
 			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 					     "%s:%u: upload: missing 'to': the object URL (obs://B/K, s3://B/K or file:///D/N)",
 					     p->name, st->line);
-		if (expand(p, cur, to, "upload.to", &url, err) || push(a, url, err))
+		if (expand(p, cur, to, "upload.to", &url, err) || push(pos, url, err))
 			return err->code;
 		return set_str(&cur->url, w2c_strdup(url), err);
 	}
 	return W2C_OK;
+}
+
+/* Options first, then "--" and the positional arguments: a source or URL that
+ * starts with '-' ("--help") is a file name, never an option. */
+static w2c_code join(struct argv_buf *a, struct argv_buf *pos, w2c_pipeline_step *step, w2c_error *err)
+{
+	w2c_code rc = pos->n ? push(a, w2c_strdup("--"), err) : W2C_OK;
+	for (size_t i = 0; i < pos->n; i++) {
+		if (!rc)
+			rc = push(a, pos->v[i], err);
+		else
+			free(pos->v[i]);
+	}
+	free(pos->v);
+	step->argv = a->v;
+	step->argc = a->n;
+	step->n_options = pos->n ? a->n - pos->n - 1 : a->n;
+	return rc;
 }
 
 w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cursor *cur,
@@ -257,16 +279,33 @@ w2c_code w2c_pipeline_step_make(const w2c_pipeline *p, size_t i, w2c_pipeline_cu
 		if (expand(p, cur, in, "input", &x, err) || set_str(&cur->current, x, err))
 			return err->code;
 	}
-	if (push(&a, w2c_strdup(st->verb), err) || wire(p, i, cur, st, &a, step, err) ||
-	    push_opts(p, cur, st, &a, err)) {
-		step->argv = a.v;
-		step->argc = a.n;
+	struct argv_buf pos = { 0 };
+	w2c_code rc = push(&a, w2c_strdup(st->verb), err);
+	if (!rc)
+		rc = wire(p, i, cur, st, &a, &pos, step, err);
+	if (!rc)
+		rc = push_opts(p, cur, st, &a, err);
+	if (join(&a, &pos, step, err) || rc) {
 		w2c_pipeline_step_clear(step);
 		return err->code;
 	}
-	step->argv = a.v;
-	step->argc = a.n;
 	return W2C_OK;
+}
+
+char **w2c_pipeline_step_check_argv(const w2c_pipeline_step *step)
+{
+	char **v = calloc(step->argc + 2, sizeof *v);
+	size_t n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < step->argc; i++) {
+		if (i == step->n_options)
+			v[n++] = (char *)"--help";
+		v[n++] = step->argv[i];
+	}
+	if (step->n_options >= step->argc)
+		v[n++] = (char *)"--help";
+	return v;
 }
 
 void w2c_pipeline_step_clear(w2c_pipeline_step *step)

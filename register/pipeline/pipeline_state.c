@@ -3,8 +3,10 @@
  * and modification time of every file it read or wrote.  A stage is skipped
  * on a re-run only when all of these are unchanged, so editing an input, a
  * stage's options or deleting an output re-runs that stage and those after it.
+ * Secret inputs (a password in the environment or a file) count through a
+ * keyed hash (pipeline_secret.c).
  */
-#include "win2cloud/pipeline.h"
+#include "pipeline_int.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -17,9 +19,11 @@
 #include <time.h>
 
 #define STATE_NAME ".win2cloud-run.json"
+#define KEY_NAME ".win2cloud-run.key" /* the HMAC key of the secret inputs, 0600 */
 
 struct w2c_pipeline_state {
 	char *path;
+	char *key_path;
 	json_t *doc; /* {"version":1,"stages":{"<index>":{verb,argv,files,finished}}} */
 };
 
@@ -30,7 +34,10 @@ w2c_code w2c_pipeline_state_load(const char *workdir, w2c_pipeline_state **out, 
 	struct stat sb;
 
 	*out = NULL;
-	if (!st || !(st->path = w2c_asprintf("%s/%s", workdir, STATE_NAME))) {
+	if (!st || !(st->path = w2c_asprintf("%s/%s", workdir, STATE_NAME)) ||
+	    !(st->key_path = w2c_asprintf("%s/%s", workdir, KEY_NAME))) {
+		if (st)
+			free(st->path);
 		free(st);
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	}
@@ -61,6 +68,7 @@ void w2c_pipeline_state_free(w2c_pipeline_state *st)
 		return;
 	json_decref(st->doc);
 	free(st->path);
+	free(st->key_path);
 	free(st);
 }
 
@@ -135,7 +143,11 @@ static json_t *files_of(const w2c_pipeline_step *step)
 {
 	json_t *files = json_array();
 	for (size_t i = 1; i < step->argc; i++) {
-		json_t *f = fingerprint(step->argv[i]);
+		const char *a = step->argv[i], *eq = strchr(a, '=');
+		/* "--drivers=DIR": the value is what may name a file */
+		if (i < step->n_options && !strncmp(a, "--", 2) && eq)
+			a = eq + 1;
+		json_t *f = fingerprint(a);
 		if (f)
 			json_array_append_new(files, f);
 	}
@@ -155,6 +167,19 @@ static json_t *argv_json(const w2c_pipeline_step *step)
 	for (size_t i = 0; i < step->argc; i++)
 		json_array_append_new(a, json_string(step->argv[i]));
 	return a;
+}
+
+/* The secret inputs hash as recorded (both absent when the stage has none). */
+static bool secrets_same(const w2c_pipeline_state *st, json_t *rec, const w2c_pipeline_step *step)
+{
+	char hex[65];
+	bool has;
+	const char *was = json_string_value(json_object_get(rec, "secrets_hmac"));
+	if (w2c_pipeline_secrets_hmac(st->key_path, step, false, hex, &has, NULL))
+		return false;
+	if (!has)
+		return !was;
+	return was && hex[0] && !strcmp(was, hex);
 }
 
 bool w2c_pipeline_state_done(const w2c_pipeline_state *st, size_t i, const w2c_pipeline_step *step)
@@ -180,7 +205,7 @@ bool w2c_pipeline_state_done(const w2c_pipeline_state *st, size_t i, const w2c_p
 	json_array_foreach(json_object_get(rec, "files"), k, f)
 		if (!fingerprint_same(f))
 			return false;
-	return true;
+	return secrets_same(st, rec, step);
 }
 
 static w2c_code save(w2c_pipeline_state *st, w2c_error *err)
@@ -203,8 +228,15 @@ w2c_code w2c_pipeline_state_record(w2c_pipeline_state *st, size_t i, const w2c_p
 	struct tm tm;
 	snprintf(key, sizeof key, "%zu", i);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	char hex[65];
+	bool has;
+	w2c_code rc = w2c_pipeline_secrets_hmac(st->key_path, step, true, hex, &has, err);
+	if (rc)
+		return rc;
 	json_t *rec = json_pack("{s:s,s:o,s:o,s:s}", "verb", step->argv[0], "argv", argv_json(step),
 				"files", files_of(step), "finished", when);
+	if (rec && has && json_object_set_new(rec, "secrets_hmac", json_string(hex)))
+		rec = (json_decref(rec), NULL);
 	if (!rec || json_object_set_new(json_object_get(st->doc, "stages"), key, rec))
 		return w2c_set_error(err, W2C_ERR_NOMEM, "out of memory");
 	return save(st, err);

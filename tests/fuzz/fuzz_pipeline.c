@@ -2,6 +2,7 @@
 #include "win2cloud/pipeline.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w2c_pipeline_step step;
 		if (w2c_pipeline_step_make(p, i, &cur, &step, &err))
 			break;
+		free(w2c_pipeline_step_check_argv(&step)); /* the --dry-run command line */
 		w2c_pipeline_step_clear(&step);
 	}
 	w2c_pipeline_cursor_clear(&cur);

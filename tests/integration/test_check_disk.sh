@@ -155,7 +155,7 @@ expect 3 password.classes fail "missing: upper case" -- --admin-password-file pw
 expect 3 password.username_run fail "consecutive characters" -- --admin-password-file pw-user
 grep -q 'Passw0rd' out.json err.txt && bad "password leaked" || ok "password never printed"
 chmod 644 pw-good
-"$W2C" check --admin-password-file pw-good 2>err.txt; [ $? -eq 2 ] && grep -q "expected 0600" err.txt && ok "0644 password file refused" || bad "0644 password file"
+"$W2C" check --admin-password-file pw-good 2>err.txt; [ $? -eq 4 ] && grep -q "expected 0600" err.txt && ok "0644 password file refused with exit 4, as in unattend and inject" || bad "0644 password file"
 
 # --- human output names the fix; exit code without --json
 "$W2C" check --no-deep d30.qcow2 > human.txt; rc=$?

@@ -109,7 +109,7 @@ stages:
   - onboard: { cloud: otc, name: win-pipe-base, flavor: s3.large.2, vpc: "$VPC", subnet: "$SUBNET", poll-interval: "0.3", wait: true }
 EOF
 run 0 "$T/o9" run "$T/pipe/p.yaml"
-grep -q "onboard --iso-image win-iso-pipe --state-dir $T/pipe/out/onboard" "$T/o9.err" || { cat "$T/o9.err"; fail "onboard stage wiring"; }
+grep -q "onboard --iso-image=win-iso-pipe --state-dir=$T/pipe/out/onboard" "$T/o9.err" || { cat "$T/o9.err"; fail "onboard stage wiring"; }
 [ "$(py "[i['status'] for i in I if i['name']=='win-pipe-base']")" = "['active']" ] || fail "pipeline image"
 ls "$T"/pipe/out/onboard/.win2cloud-onboard-win-pipe-base.json >/dev/null || fail "state not in the work directory"
 c0=$(creates)

@@ -6,7 +6,7 @@
 # dry run; every request we send must pass the server's validation; no secret in any output.
 set -uo pipefail
 : "${W2C:?}" "${W2C_SRC:?}"
-PORT=18110
+PORT=${W2C_IMS_PORT:-18110}
 T=$(mktemp -d)
 SRV_PID=
 cleanup() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
@@ -69,6 +69,14 @@ echo "--- 3. disk image (no type), without --wait: job started"
 run 0 "$T/o3" --json "${REG[@]}" --name win-disk-1 --disk ci-bucket:disk.qcow2 --os-version "$OSV" --min-disk 60
 grep -q '"job_id"' "$T/o3" || fail "no job id"
 curl -sf "$BASE/_test/images" | grep -q '"virtual_env_type": "FusionCompute"' || fail "disk image type"
+
+echo "--- 3b. quick import (spec 3.2 is_quick_import): in the body, accepted; refused for ISO"
+run 0 "$T/o3b" --json "${REG[@]}" --name win-disk-q --disk ci-bucket:big.raw --os-version "$OSV" --min-disk 200 --quick-import --dry-run
+grep -q '"is_quick_import": true' "$T/o3b" || fail "dry run body lacks is_quick_import: $(cat "$T/o3b")"
+run 0 "$T/o3c" --json "${REG[@]}" --name win-disk-q --disk ci-bucket:big.raw --os-version "$OSV" --min-disk 200 --quick-import
+grep -q '"job_id"' "$T/o3c" || fail "quick import: no job id"
+run 2 "$T/o3d" "${REG[@]}" --name win-iso-q --iso ci-bucket:a.iso --os-version "$OSV" --quick-import
+grep -q "not applicable to an ISO" "$T/o3d.err" || fail "quick import of an ISO: $(cat "$T/o3d.err")"
 
 echo "--- 4. job FAIL: exit 5 with the IMG code and the reason"
 ctl '{"job_fail": {"error_code": "IMG.0057", "fail_reason": "The image file is empty or has wrong format."}}'

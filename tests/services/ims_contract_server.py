@@ -369,6 +369,11 @@ class Handler(EcsMixin, BaseHTTPRequestHandler):
             raise img_error("IMG.0055", f"min_disk must be an integer {cfg['min_disk_min']}-{cfg['min_disk_max']}.")
         if req.get("os_type", "Windows") not in ("Linux", "Windows", "Other"):
             raise img_error("IMG.0122", "Invalid os_type.")
+        qi = req.get("is_quick_import", False)
+        if type(qi) is not bool:
+            raise img_error("IMG.0001", "is_quick_import must be a boolean.")
+        if qi and typ == "IsoImage":  # spec §3.3: quick import is not applicable to ISO
+            raise img_error("IMG.0001", "is_quick_import is not applicable to an ISO image.")
         if req.get("hw_firmware_type", "bios") not in ("bios", "uefi"):
             raise img_error("IMG.0141", "hw_firmware_type must be bios or uefi.")
         desc = req.get("description", "")

@@ -151,6 +151,53 @@ static void test_build_reports(void **state)
 	rm_tree(dir);
 }
 
+/* The preflight: what would fail at the end is a usage error up front. */
+static void test_preflight(void **state)
+{
+	char dir[] = "/tmp/w2c-pre-XXXXXX", path[256], side[256];
+	w2c_error err;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(w2c_build_check_output("", NULL, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_output(dir, NULL, &err), W2C_ERR_USAGE);
+	assert_non_null(strstr(err.message, "is a directory"));
+	snprintf(path, sizeof path, "%s/", dir);
+	assert_int_equal(w2c_build_check_output(path, NULL, &err), W2C_ERR_USAGE);
+	snprintf(path, sizeof path, "%s/none/x.iso", dir);
+	assert_int_equal(w2c_build_check_output(path, NULL, &err), W2C_ERR_USAGE);
+	assert_non_null(strstr(err.message, "does not exist"));
+	snprintf(path, sizeof path, "%s/x.iso", dir);
+	assert_int_equal(w2c_build_check_output(path, NULL, &err), W2C_OK);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	chmod(path, 0444);
+	assert_int_equal(w2c_build_check_output(path, NULL, &err), W2C_ERR_USAGE);
+	assert_non_null(strstr(err.message, "read-only (mode 0444)"));
+	chmod(path, 0644);
+	/* a sidecar name taken by a directory is refused before any work too */
+	const w2c_build_sidecar sc = { ".drivers.json", "{}", 2 };
+	w2c_build_options o = { .sidecars = &sc, .n_sidecars = 1 };
+	snprintf(side, sizeof side, "%s.drivers.json", path);
+	assert_int_equal(mkdir(side, 0755), 0);
+	assert_int_equal(w2c_build_check_output(path, &o, &err), W2C_ERR_USAGE);
+	assert_non_null(strstr(err.message, ".drivers.json"));
+	rmdir(side);
+
+	w2c_node *root = w2c_node_new("", true);
+	assert_non_null(w2c_tree_mkdirs(root, "/sources", &err));
+	assert_int_equal(w2c_build_check_add(root, "/sources", path, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_add(root, "/../x", path, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_add(root, "/a/./x", path, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_add(root, "/", path, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_add(root, "/sources/ei.cfg", dir, &err), W2C_ERR_USAGE);
+	assert_int_equal(w2c_build_check_add(root, "/sources/ei.cfg", path, &err), W2C_OK);
+	assert_int_equal(w2c_build_check_add(root, "/..x/y", path, &err), W2C_OK); /* a name */
+	w2c_node_free(root);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_errors_name_the_field),
 		cmocka_unit_test(test_missing_manifest_is_refused),
 		cmocka_unit_test(test_build_reports),
+		cmocka_unit_test(test_preflight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

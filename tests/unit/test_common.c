@@ -91,6 +91,84 @@ static void test_outfile_missing_dir(void **state)
 	assert_non_null(strstr(err.message, "/nonexistent-w2c/x.iso"));
 }
 
+static void put(const char *path, const char *text)
+{
+	w2c_error err;
+	assert_int_equal(w2c_write_file_atomic(path, text, strlen(text), 0644, &err), W2C_OK);
+}
+
+static void expect(const char *path, const char *text)
+{
+	char *data;
+	size_t len;
+	w2c_error err;
+	assert_int_equal(w2c_read_file(path, 100, &data, &len, &err), W2C_OK);
+	assert_string_equal(data, text);
+	free(data);
+}
+
+/* Three outfiles (two sidecars, the image last) over existing files. */
+static void open_group(const char *dir, w2c_outfile *of, char paths[3][256], const char *tag)
+{
+	static const char *const names[3] = { "out.iso.sha256", "out.iso.json", "out.iso" };
+	w2c_error err;
+	for (int i = 0; i < 3; i++) {
+		snprintf(paths[i], 256, "%s/%s", dir, names[i]);
+		assert_int_equal(w2c_outfile_open(&of[i], paths[i], 0644, &err), W2C_OK);
+		assert_int_equal(w2c_write_full(of[i].fd, tag, strlen(tag), paths[i], &err), W2C_OK);
+	}
+}
+
+static void test_outgroup_commit_and_roll_back(void **state)
+{
+	char dir[] = "/tmp/w2c-unit-XXXXXX", paths[3][256];
+	w2c_outfile of[3], *all[3] = { &of[0], &of[1], &of[2] };
+	w2c_error err;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	open_group(dir, of, paths, "old");
+	assert_int_equal(w2c_outgroup_commit(all, 3, &err), W2C_OK);
+	for (int i = 0; i < 3; i++)
+		expect(paths[i], "old");
+	assert_int_equal(count_entries(dir), 3);
+
+	/* The image's rename fails (its temp name vanished after staging): the
+	 * two sidecars already renamed are put back, nothing else is left. */
+	open_group(dir, of, paths, "new");
+	assert_int_equal(w2c_outfile_stage(&of[2], &err), W2C_OK);
+	unlink(of[2].tmpname);
+	assert_int_equal(w2c_outgroup_commit(all, 3, &err), W2C_ERR_IO);
+	assert_non_null(strstr(err.message, "put back"));
+	for (int i = 0; i < 3; i++)
+		expect(paths[i], "old");
+	assert_int_equal(count_entries(dir), 3);
+
+	/* A sidecar's target that is a directory: refused before any rename. */
+	unlink(paths[1]);
+	assert_int_equal(mkdir(paths[1], 0755), 0);
+	open_group(dir, of, paths, "new");
+	assert_int_equal(w2c_outgroup_commit(all, 3, &err), W2C_ERR_USAGE);
+	expect(paths[0], "old");
+	expect(paths[2], "old");
+	assert_int_equal(count_entries(dir), 3);
+	rmdir(paths[1]);
+
+	/* Without a previous file the rollback removes the new one. */
+	unlink(paths[0]);
+	put(paths[1], "old");
+	open_group(dir, of, paths, "new");
+	assert_int_equal(w2c_outfile_stage(&of[2], &err), W2C_OK);
+	unlink(of[2].tmpname);
+	assert_int_equal(w2c_outgroup_commit(all, 3, &err), W2C_ERR_IO);
+	assert_int_equal(access(paths[0], F_OK), -1);
+	expect(paths[1], "old");
+	for (int i = 0; i < 3; i++)
+		unlink(paths[i]);
+	assert_int_equal(count_entries(dir), 0);
+	rmdir(dir);
+}
+
 static void test_password_rule(void **state)
 {
 	const char *rule;
@@ -146,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_error_prefix),
 		cmocka_unit_test(test_outfile_commit_and_abort),
 		cmocka_unit_test(test_outfile_missing_dir),
+		cmocka_unit_test(test_outgroup_commit_and_roll_back),
 		cmocka_unit_test(test_password_rule),
 		cmocka_unit_test(test_utf16),
 	};

@@ -227,8 +227,8 @@ static void test_pipeline_stage(void **state)
 				snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", k ? " " : "", step.argv[k]);
 		w2c_pipeline_step_clear(&step);
 	}
-	assert_string_equal(line, "onboard --iso-image win-iso --state-dir /out/onboard --cloud otc --name win-base "
-			    "--flavor s3.large.2 --vpc v --subnet s --wait");
+	assert_string_equal(line, "onboard --iso-image=win-iso --state-dir=/out/onboard --cloud=otc --name=win-base "
+			    "--flavor=s3.large.2 --vpc=v --subnet=s --wait");
 	w2c_pipeline_cursor_clear(&cur);
 	w2c_pipeline_free(p);
 

@@ -5,8 +5,10 @@
 #include <cmocka.h>
 
 #include "win2cloud/pipeline.h"
+#include "common/util.h"
 
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,11 +68,11 @@ static void test_parse_and_wire(void **s)
 	assert_int_equal(p->n_stages, 5);
 	assert_int_equal(p->stages[1].line, 4);
 	assert_string_equal(plan(p),
-		"inspect isos/win.iso\n"
-		"inject isos/win.iso -o win2cloud-out/win-inject.iso --drivers a.iso --drivers b --rdp --unattend generate\n"
-		"verify win2cloud-out/win-inject.iso --against isos/win.iso\n"
-		"upload win2cloud-out/win-inject.iso obs://bkt/win2cloud-out.iso --region eu-de\n"
-		"register --iso obs://bkt/win2cloud-out.iso --cloud otc --name w1 --wait\n");
+		"inspect -- isos/win.iso\n"
+		"inject --output=win2cloud-out/win-inject.iso --drivers=a.iso --drivers=b --rdp --unattend=generate -- isos/win.iso\n"
+		"verify --against=isos/win.iso -- win2cloud-out/win-inject.iso\n"
+		"upload --region=eu-de -- win2cloud-out/win-inject.iso obs://bkt/win2cloud-out.iso\n"
+		"register --iso=obs://bkt/win2cloud-out.iso --cloud=otc --name=w1 --wait\n");
 	w2c_pipeline_free(p);
 }
 
@@ -84,9 +86,9 @@ static void test_wire_glance_and_output(void **s)
 		"  - check:\n"
 		"  - register: { cloud: openstack, name: w }\n");
 	assert_string_equal(plan(p),
-		"build win.iso -o /tmp/w/b.iso --remove /sources/ei.cfg\n"
-		"check /tmp/w/b.iso\n"
-		"register --iso /tmp/w/b.iso --cloud openstack --name w\n");
+		"build --output=/tmp/w/b.iso --remove=/sources/ei.cfg -- win.iso\n"
+		"check -- /tmp/w/b.iso\n"
+		"register --iso=/tmp/w/b.iso --cloud=openstack --name=w\n");
 	w2c_pipeline_free(p);
 }
 
@@ -104,18 +106,18 @@ static void test_wire_install(void **s)
 		"  - register: { cloud: otc, name: w1 }\n"
 		"  - register: { cloud: openstack, name: w2 }\n");
 	assert_string_equal(plan(p),
-		"inject isos/win.iso -o w/win-inject.iso --drivers d --unattend generate --shutdown\n"
-		"install w/win-inject.iso -o w/win-install.vhd --size 60G --format vpc --timeout 3h\n"
-		"check w/win-install.vhd --deep\n"
-		"upload w/win-install.vhd obs://bkt/win.vhd\n"
-		"register --disk obs://bkt/win.vhd --cloud otc --name w1\n"
-		"register --disk w/win-install.vhd --cloud openstack --name w2\n");
+		"inject --output=w/win-inject.iso --drivers=d --unattend=generate --shutdown -- isos/win.iso\n"
+		"install --output=w/win-install.vhd --size=60G --format=vpc --timeout=3h -- w/win-inject.iso\n"
+		"check --deep -- w/win-install.vhd\n"
+		"upload -- w/win-install.vhd obs://bkt/win.vhd\n"
+		"register --disk=obs://bkt/win.vhd --cloud=otc --name=w1\n"
+		"register --disk=w/win-install.vhd --cloud=openstack --name=w2\n");
 	w2c_pipeline_free(p);
 	p = parse_ok("source: a.iso\nstages:\n  - install: { output: \"${workdir}/sys.qcow2\" }\n"
 		     "  - register: { cloud: openstack, name: w }\n");
 	assert_string_equal(plan(p),
-		"install a.iso -o win2cloud-out/sys.qcow2\n"
-		"register --disk win2cloud-out/sys.qcow2 --cloud openstack --name w\n");
+		"install --output=win2cloud-out/sys.qcow2 -- a.iso\n"
+		"register --disk=win2cloud-out/sys.qcow2 --cloud=openstack --name=w\n");
 	w2c_pipeline_free(p);
 }
 
@@ -133,7 +135,7 @@ static void test_register_takes_sidecar_sha256(void **s)
 	assert_non_null(o);
 	fprintf(o, "%s  s-inject.iso\n", hex);
 	fclose(o);
-	assert_non_null(strstr(plan(p), "register --iso obs://b/k.iso --sha256 64313b5fc3410ac79506c94b6e8d2166ef499800e396cd98d87004e10b34eec4 --cloud otc"));
+	assert_non_null(strstr(plan(p), "register --iso=obs://b/k.iso --sha256=64313b5fc3410ac79506c94b6e8d2166ef499800e396cd98d87004e10b34eec4 --cloud=otc"));
 	/* a .sha256 naming another file is not taken */
 	o = fopen(f, "w");
 	assert_non_null(o);
@@ -143,6 +145,92 @@ static void test_register_takes_sidecar_sha256(void **s)
 	unlink(f);
 	rmdir(dir);
 	w2c_pipeline_free(p);
+}
+
+static void touch(const char *path, const char *text);
+
+/* Values that start with '-' stay values: options as --key=value, positionals after "--". */
+static void test_dash_values_are_not_options(void **s)
+{
+	(void)s;
+	w2c_pipeline *p = parse_ok("source: \"--help\"\nworkdir: /tmp/w\nstages:\n"
+				   "  - inspect:\n  - build: { volume-id: \"-x\", output: \"-o.iso\" }\n");
+	assert_string_equal(plan(p), "inspect -- --help\n"
+				     "build --output=-o.iso --volume-id=-x -- --help\n");
+	w2c_pipeline_cursor cur = { 0 };
+	w2c_pipeline_step st;
+	w2c_error err;
+	assert_int_equal(w2c_pipeline_step_make(p, 1, &cur, &st, &err), W2C_OK);
+	assert_int_equal(st.n_options, 3);
+	/* the validating command line: --help after the last option, before "--" */
+	char **cv = w2c_pipeline_step_check_argv(&st);
+	assert_string_equal(cv[3], "--help");
+	assert_string_equal(cv[4], "--");
+	assert_string_equal(cv[5], "--help");
+	assert_null(cv[6]);
+	free(cv);
+	w2c_pipeline_step_clear(&st);
+	w2c_pipeline_cursor_clear(&cur);
+	w2c_pipeline_free(p);
+}
+
+/* A changed secret (the variable's value, the file's content) makes the stage not done;
+ * the state file holds neither the secret nor its plain hash. */
+static void test_state_secrets(void **s)
+{
+	(void)s;
+	char dir[] = "/tmp/w2c-pipe-XXXXXX", pwf[96], sf[96], kf[96], pwarg[128];
+	w2c_pipeline_state *st;
+	w2c_pipeline_step step = { 0 };
+	w2c_error err;
+	struct stat sb;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pwf, sizeof pwf, "%s/pw", dir);
+	snprintf(sf, sizeof sf, "%s/.win2cloud-run.json", dir);
+	snprintf(kf, sizeof kf, "%s/.win2cloud-run.key", dir);
+	snprintf(pwarg, sizeof pwarg, "--admin-password-file=%s", pwf);
+	touch(pwf, "Old-Secret!23\n");
+	char *argv[] = { "inject", "--admin-password-env=W2C_UNIT_PW", pwarg, NULL };
+	step.argv = argv;
+	step.argc = 3;
+	step.n_options = 3;
+	setenv("W2C_UNIT_PW", "Env-Secret!1", 1);
+
+	assert_int_equal(w2c_pipeline_state_load(dir, &st, &err), W2C_OK);
+	assert_int_equal(w2c_pipeline_state_record(st, 0, &step, &err), W2C_OK);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	assert_int_equal(stat(kf, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+	char *text;
+	size_t len;
+	assert_int_equal(w2c_read_file(sf, 1 << 20, &text, &len, &err), W2C_OK);
+	assert_non_null(strstr(text, "secrets_hmac"));
+	assert_null(strstr(text, "Env-Secret"));
+	assert_null(strstr(text, "Old-Secret"));
+	free(text);
+
+	setenv("W2C_UNIT_PW", "Env-Secret!2", 1);
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	setenv("W2C_UNIT_PW", "Env-Secret!1", 1);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	/* same size, same mtime, other content: still seen */
+	assert_int_equal(stat(pwf, &sb), 0);
+	touch(pwf, "New-Secret!23\n");
+	struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
+	assert_int_equal(utimensat(AT_FDCWD, pwf, ts, 0), 0);
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	/* without the key nothing recorded matches */
+	touch(pwf, "Old-Secret!23\n");
+	assert_int_equal(utimensat(AT_FDCWD, pwf, ts, 0), 0);
+	assert_true(w2c_pipeline_state_done(st, 0, &step));
+	unlink(kf);
+	assert_false(w2c_pipeline_state_done(st, 0, &step));
+	w2c_pipeline_state_free(st);
+	unsetenv("W2C_UNIT_PW");
+	unlink(sf);
+	unlink(pwf);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_wire_errors(void **s)
@@ -269,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_wire_errors),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_state_secrets),
+		cmocka_unit_test(test_dash_values_are_not_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
