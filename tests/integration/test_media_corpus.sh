@@ -38,7 +38,10 @@ sweep() {
 	[ $fail -eq 0 ] && [ $pass -ge "$3" ]
 }
 rc=0
-sweep "$data" shipped 27 || rc=1
+# 25: three empty util-linux UDF images (mkudffs 1.3, udfclient, mkudfiso) are read as the
+# empty file systems udfinfo reports since the checked UDF walk reads 512-byte blocks and 2.01;
+# 7z refuses them, so they count as unreadable by the reference reader, not as passes
+sweep "$data" shipped 25 || rc=1
 if [ -d "$W2C_CORPUS/iso" ]; then sweep "$W2C_CORPUS/iso" corpus 1 || rc=1
 else echo "# corpus sweep not run: no $W2C_CORPUS/iso (the shipped images did run)"; fi
 exit $rc
