@@ -25,7 +25,10 @@ if [ "${W2C_FUZZ:-OFF}" = ON ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	for d in "${dirs[@]}"; do
-		if [ -d "$d" ]; then find "$d" -type f -size -16M -exec cp -t "$work" {} + ; else cp "$d" "$work"; fi
+		# seeds of several folders share names (Win7/ and Win8/ INFs): each gets a name from its path
+		find "$d" -type f -size -16M | while IFS= read -r f; do
+			cp "$f" "$work/$(printf '%s' "$f" | sha1sum | cut -c1-16)"
+		done
 	done
 	# -error_exitcode: libFuzzer reports crashes as 77, which ctest would count as a skip.
 	# -detect_leaks=0: libisofs 1.5.4 leaks inside iso_image_import on some malformed
