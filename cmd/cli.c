@@ -131,3 +131,15 @@ int cli_common_option(w2c_cli *cli, int c)
 		return 0;
 	}
 }
+
+void cli_plan_request(w2c_cli *cli, json_t *list, const char *method, const char *url, const char *body)
+{
+	if (cli->json) {
+		json_t *b = body ? json_loads(body, 0, NULL) : NULL;
+		json_array_append_new(list, json_pack("{s:s,s:s,s:o*}", "method", method, "url", url, "body", b));
+		return;
+	}
+	printf("%s %s\n", method, url);
+	if (body)
+		printf("  %s\n", body);
+}

@@ -35,6 +35,9 @@ void cli_print_json(json_t *doc);
 void cli_event(json_t *ev);
 /* Notice on stderr unless quiet (or a JSON event with --json). */
 void cli_notice(w2c_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One request of a --dry-run plan (secrets already redacted by the library): "METHOD URL"
+ * and the body on stdout, or appended to @list for the JSON document with --json. */
+void cli_plan_request(w2c_cli *cli, json_t *list, const char *method, const char *url, const char *body);
 /* Finish a progress bar line if one is showing. */
 void cli_progress_end(w2c_cli *cli);
 /* True once SIGINT/SIGTERM arrived; the progress callback turns it into a stop request. */

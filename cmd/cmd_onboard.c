@@ -113,14 +113,7 @@ static double parse_duration(const char *s)
 static void print_plan(void *user, const char *method, const char *url, const char *body)
 {
 	struct onb_cli *c = user;
-	if (c->cli->json) {
-		json_t *b = body ? json_loads(body, 0, NULL) : NULL;
-		json_array_append_new(c->plan, json_pack("{s:s,s:s,s:o*}", "method", method, "url", url, "body", b));
-		return;
-	}
-	printf("%s %s\n", method, url);
-	if (body)
-		printf("  %s\n", body);
+	cli_plan_request(c->cli, c->plan, method, url, body);
 }
 
 static void on_event(void *user, const w2c_onboard_event *ev)

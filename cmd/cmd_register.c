@@ -102,14 +102,7 @@ struct plan_out {
 static void print_plan(void *user, const char *method, const char *url, const char *body)
 {
 	struct plan_out *p = user;
-	if (p->cli->json) {
-		json_t *b = body ? json_loads(body, 0, NULL) : NULL;
-		json_array_append_new(p->list, json_pack("{s:s,s:s,s:o*}", "method", method, "url", url, "body", b));
-		return;
-	}
-	printf("%s %s\n", method, url);
-	if (body)
-		printf("  %s\n", body);
+	cli_plan_request(p->cli, p->list, method, url, body);
 }
 
 static void print_result(w2c_cli *cli, const w2c_register_spec *s, const char *cloud,

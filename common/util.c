@@ -250,3 +250,20 @@ double w2c_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
+
+bool w2c_on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		char *full = w2c_asprintf("%.*s/%s", (int)n, p, prog);
+		bool ok = full && access(full, X_OK) == 0;
+		free(full);
+		if (ok)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}

@@ -93,6 +93,10 @@ w2c_code w2c_write_file_atomic(const char *path, const void *data, size_t len, m
 w2c_code w2c_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 				bool sync, w2c_error *err);
 
+/* @prog is executable, as given (with a '/') or found on $PATH: checked before a
+ * tool is spawned, so the error names it (an exec failure in a child could not). */
+bool w2c_on_path(const char *prog);
+
 /* ---- time ---- */
 double w2c_now(void); /* monotonic seconds */
 

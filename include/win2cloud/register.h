@@ -52,6 +52,12 @@ W2C_API void w2c_os_version_list_free(w2c_os_version_list *l);
 W2C_API w2c_code w2c_os_version_check(const w2c_os_version_list *l, const char *v, w2c_error *err);
 /** W2C_OK when @gb is in [W2C_MIN_DISK_MIN, W2C_MIN_DISK_MAX]. */
 W2C_API w2c_code w2c_min_disk_check(long gb, w2c_error *err);
+/** IMS image name rule: 1-128 letters, digits, '-', '.', '_' or spaces, no space at either
+ * end; W2C_ERR_INVALID_INPUT names @what (e.g. "--name") and the first bad character. */
+W2C_API w2c_code w2c_image_name_check(const char *what, const char *name, w2c_error *err);
+/** IMS tags: at most 9 KEY=VALUE (key 1-36, value <= 43 characters; the tenth is the
+ * content tag win2cloud adds); @tags is NULL-terminated or NULL. */
+W2C_API w2c_code w2c_image_tags_check(const char *const *tags, w2c_error *err);
 
 /**
  * Turn an IMS source ("BUCKET:KEY" or "obs://BUCKET/KEY") into IMS's

@@ -24,23 +24,6 @@ void ins_problem(w2c_install_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t n = strcspn(p, ":");
-		char *f = w2c_asprintf("%.*s/%s", (int)n, p, prog);
-		bool ok = f && access(f, X_OK) == 0;
-		free(f);
-		if (ok)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
-}
-
 /* The directory of @path (@parent) or @path itself must take new files. */
 static void check_dir(w2c_install_result *res, const char *opt, const char *path, bool parent)
 {
@@ -81,9 +64,9 @@ static void check_options(ins_run *run)
 			    (unsigned long long)(o->memory >> 20), o->cpus, o->timeout);
 	const char *q = o->qemu ? o->qemu : "qemu-system-x86_64";
 	const char *qi = o->qemu_img ? o->qemu_img : "qemu-img";
-	if (!on_path(q) || !on_path(qi))
+	if (!w2c_on_path(q) || !w2c_on_path(qi))
 		ins_problem(res, "%s: not found on PATH; fix: apt-get install qemu-system-x86 qemu-utils "
-			    "seabios", on_path(q) ? qi : q);
+			    "seabios", w2c_on_path(q) ? qi : q);
 	check_dir(res, "-o", o->output, true);
 	if (o->evidence_dir)
 		check_dir(res, "--evidence-dir", o->evidence_dir, false);

@@ -28,25 +28,6 @@ typedef struct stream {
 	size_t len;
 } stream;
 
-/* @prog is executable, as given or found on $PATH (timeout(1) would only say
- * "failed to run command" once it is spawned). */
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t n = strcspn(p, ":");
-		char *full = w2c_asprintf("%.*s/%s", (int)n, p, prog);
-		bool ok = full && access(full, X_OK) == 0;
-		free(full);
-		if (ok)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
-}
-
 /* "-drive file=" splits options at commas; a comma in the name is doubled. */
 static char *drive_arg(const char *iso)
 {
@@ -369,7 +350,7 @@ w2c_code w2c_boot_iso(const char *iso, enum w2c_firmware fw, const w2c_boot_opti
 	if (access(iso, R_OK) < 0)
 		return w2c_set_error(err, errno == ENOENT ? W2C_ERR_NOT_FOUND : W2C_ERR_IO, "%s: %s", iso,
 				     strerror(errno));
-	if (!on_path(qemu))
+	if (!w2c_on_path(qemu))
 		return w2c_set_error(err, W2C_ERR_EXTERNAL, "%s: not found (Debian package "
 				     "qemu-system-x86)", qemu);
 	char deadline[32];

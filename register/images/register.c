@@ -82,24 +82,23 @@ void w2c_reg_plan_token(w2c_reg *r)
 
 /* ---- validation ---- */
 
-static w2c_code check_name(const char *name, w2c_error *err)
+w2c_code w2c_image_name_check(const char *what, const char *name, w2c_error *err)
 {
 	size_t n = name ? strlen(name) : 0;
 	if (!n || n > 128 || name[0] == ' ' || name[n - 1] == ' ')
 		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "--name: expected 1-128 characters without leading/trailing spaces");
+				     "%s: expected 1-128 characters without leading/trailing spaces", what);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '.' || c == '_' || c == ' '))
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-					     "--name '%s': character %zu '%c' is not allowed (letters, digits, "
-					     "'-', '.', '_', space)", name, i + 1, c);
+			return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s '%s': character %zu '%c' is not "
+					     "allowed (letters, digits, '-', '.', '_', space)", what, name, i + 1, c);
 	}
 	return W2C_OK;
 }
 
-static w2c_code check_tags(const char *const *tags, w2c_error *err)
+w2c_code w2c_image_tags_check(const char *const *tags, w2c_error *err)
 {
 	size_t n = 0;
 	for (; tags && tags[n]; n++) {
@@ -119,7 +118,7 @@ static w2c_code check_tags(const char *const *tags, w2c_error *err)
 static w2c_code check_spec(const w2c_register_target *t, const w2c_register_spec *s, w2c_error *err)
 {
 	w2c_os_version_list l;
-	w2c_code rc = check_name(s->name, err);
+	w2c_code rc = w2c_image_name_check("--name", s->name, err);
 
 	if (!rc)
 		rc = w2c_min_disk_check(s->min_disk, err);
@@ -127,7 +126,7 @@ static w2c_code check_spec(const w2c_register_target *t, const w2c_register_spec
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT, "--firmware '%s': expected bios or uefi",
 				   s->firmware);
 	if (!rc)
-		rc = check_tags(s->tags, err);
+		rc = w2c_image_tags_check(s->tags, err);
 	if (!rc && t->kind != W2C_CLOUD_OPENSTACK && s->iso && !s->os_version)
 		rc = w2c_set_error(err, W2C_ERR_INVALID_INPUT,
 				   "--os-version is required for an ISO image on IMS (e.g. \"Windows Server "

@@ -18,38 +18,6 @@ static const char openstack_why[] =
 	"Nova's compute need iSCSI target and initiator support the kernel does not have); on OpenStack "
 	"use 'win2cloud install' (QEMU on this machine) and then 'win2cloud register --disk'";
 
-static w2c_code check_name(const char *what, const char *name, w2c_error *err)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (!n || n > 128 || name[0] == ' ' || name[n - 1] == ' ')
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-				     "%s: expected 1-128 characters without leading/trailing spaces", what);
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_' || c == ' '))
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "%s '%s': character %zu '%c' is not "
-					     "allowed (letters, digits, '-', '.', '_', space)", what, name, i + 1, c);
-	}
-	return W2C_OK;
-}
-
-static w2c_code check_tags(const char *const *tags, w2c_error *err)
-{
-	size_t n = 0;
-	for (; tags && tags[n]; n++) {
-		const char *eq = strchr(tags[n], '=');
-		size_t kl = eq ? (size_t)(eq - tags[n]) : 0;
-		if (!eq || kl < 1 || kl > 36 || strlen(eq + 1) > 43 || strchr(eq + 1, '='))
-			return w2c_set_error(err, W2C_ERR_INVALID_INPUT,
-					     "--tag '%s': expected KEY=VALUE (key 1-36, value <= 43 characters)", tags[n]);
-	}
-	if (n > 9) /* one of the 10 IMS tags is our content tag */
-		return w2c_set_error(err, W2C_ERR_INVALID_INPUT, "--tag: at most 9 tags (IMS allows 10 per "
-				     "image and win2cloud uses one for the content)");
-	return W2C_OK;
-}
-
 static w2c_code check_options(const w2c_onboard_options *o, w2c_error *err)
 {
 	static const char *const types[] = { "ESSD", "GPSSD2", "GPSSD", "SSD", "SAS", "SATA", NULL };
@@ -65,7 +33,7 @@ static w2c_code check_options(const w2c_onboard_options *o, w2c_error *err)
 	if (!o->flavor || !o->vpc || !o->subnet)
 		return w2c_set_error(err, W2C_ERR_USAGE, "needs --flavor, --vpc and --subnet for the temporary "
 				     "server");
-	if ((rc = check_name("--name", o->name, err)) || (rc = check_tags(o->tags, err)))
+	if ((rc = w2c_image_name_check("--name", o->name, err)) || (rc = w2c_image_tags_check(o->tags, err)))
 		return rc;
 	for (size_t i = 0; types[i]; i++)
 		type_ok |= !strcmp(types[i], dt);
