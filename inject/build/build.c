@@ -304,17 +304,23 @@ static w2c_code pump(struct burn_source *bs, w2c_outfile *of, const w2c_build_op
 	while (!rc && res->bytes < total && (buf = w2c_writeq_buffer(q))) {
 		size_t want = total - res->bytes < W2C_WRITE_CHUNK ? (size_t)(total - res->bytes)
 								    : W2C_WRITE_CHUNK;
+		size_t got = 0;
 		if (res->bytes < head) { /* the UDF head (blocks 0..N-1) goes first */
-			want = head - res->bytes < want ? (size_t)(head - res->bytes) : want;
-			memcpy(buf, udf->head + res->bytes, want);
-		} else if (bs->read_xt(bs, buf, (int)want) != (int)want) {
+			got = head - res->bytes < want ? (size_t)(head - res->bytes) : want;
+			memcpy(buf, udf->head + res->bytes, got);
+		}
+		/* libisofs's session fills the rest of the buffer: every chunk but the
+		 * last stays a whole W2C_WRITE_CHUNK, so the writer keeps O_DIRECT (a
+		 * head of an odd number of 2 KiB blocks ending a chunk turned it off) */
+		if (got < want && bs->read_xt(bs, buf + got, (int)(want - got)) != (int)(want - got)) {
 			rc = w2c_set_error(err, W2C_ERR_IO, "%s: image writer stopped after %llu of %llu "
 					   "bytes (a source file could not be read)", of->path,
-					   (unsigned long long)res->bytes, (unsigned long long)total);
-			break;
-		} else if (udf && (rc = w2c_udf_passing(udf, res->bytes / W2C_UDF_BLOCK, buf, want, err))) {
+					   (unsigned long long)(res->bytes + got), (unsigned long long)total);
 			break;
 		}
+		if (got < want && udf &&
+		    (rc = w2c_udf_passing(udf, (res->bytes + got) / W2C_UDF_BLOCK, buf + got, want - got, err)))
+			break;
 		w2c_writeq_submit(q, want);
 		res->bytes += want;
 		if (w2c_progress_report(o->progress, "build", NULL, res->bytes, total))
