@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,4 +143,15 @@ void cli_plan_request(w2c_cli *cli, json_t *list, const char *method, const char
 	printf("%s %s\n", method, url);
 	if (body)
 		printf("  %s\n", body);
+}
+
+double cli_parse_duration(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		return v;
+	return !strcmp(end, "m") ? v * 60 : !strcmp(end, "h") ? v * 3600 : -1;
 }

@@ -44,6 +44,8 @@ void cli_progress_end(w2c_cli *cli);
 bool cli_interrupted(void);
 /* Monotonic seconds, for progress rates. */
 double cli_now(void);
+/* "90", "90s", "50m", "3h" -> seconds; -1 when malformed (--timeout, --poll-interval). */
+double cli_parse_duration(const char *s);
 /* Human size, e.g. "4.2 GiB". */
 const char *cli_human_bytes(unsigned long long n, char buf[32]);
 /* Standard "--help" handling: print @text to stdout. */

@@ -91,25 +91,6 @@ struct onb_cli {
 	double last_json;     /* install progress events: one per 10 s */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* "90", "90s", "50m", "3h" -> seconds; -1 when malformed. */
-static double parse_duration(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	return !strcmp(end, "m") ? v * 60 : !strcmp(end, "h") ? v * 3600 : -1;
-}
-
 static void print_plan(void *user, const char *method, const char *url, const char *body)
 {
 	struct onb_cli *c = user;
@@ -141,9 +122,9 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 	if (strcmp(ev->stage, "install") || cli->quiet)
 		return 0;
 	if (cli->json) {
-		if (mono_now() - c->last_json < 10)
+		if (cli_now() - c->last_json < 10)
 			return 0;
-		c->last_json = mono_now();
+		c->last_json = cli_now();
 		cli_event(json_pack("{s:s,s:s,s:s?,s:I,s:I}", "event", "progress", "stage", "install", "status",
 				    ev->item, "elapsed", (json_int_t)ev->done, "timeout", (json_int_t)ev->total));
 	} else if (cli->tty) {
@@ -151,7 +132,7 @@ static int on_progress(void *user, const w2c_progress_event *ev)
 		fprintf(stderr, "\r\033[Kinstall: %s %lu:%02lu:%02lu of %lu:%02lu:%02lu", ev->item ? ev->item : "",
 			d / 3600, d / 60 % 60, d % 60, t / 3600, t / 60 % 60, t % 60);
 		fflush(stderr);
-		cli->progress_last = mono_now();
+		cli->progress_last = cli_now();
 	}
 	return 0;
 }
@@ -182,10 +163,10 @@ static int parse_opt(struct onb_cli *c, w2c_onboard_options *o, int opt, const c
 	case O_WAIT: o->wait = true; break;
 	case O_TIMEOUT:
 	case O_POLL:
-		if (parse_duration(arg) < 0)
+		if (cli_parse_duration(arg) < 0)
 			return cli_usage_error(c->cli, "onboard", "--%s '%s': expected e.g. 90s, 50m, 3h",
 					       opt == O_TIMEOUT ? "timeout" : "poll-interval", arg);
-		*(opt == O_TIMEOUT ? &o->timeout : &o->poll_interval) = parse_duration(arg);
+		*(opt == O_TIMEOUT ? &o->timeout : &o->poll_interval) = cli_parse_duration(arg);
 		break;
 	case O_KEEP: o->keep_server = true; break;
 	case O_STATE: o->state_dir = arg; break;

@@ -78,22 +78,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* "90", "90s", "60m", "2h" -> seconds; -1 when malformed. */
-static double parse_duration(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	return -1;
-}
-
 struct plan_out {
 	w2c_cli *cli;
 	json_t *list;
@@ -169,12 +153,12 @@ int cmd_register(int argc, char **argv, w2c_cli *cli)
 		case O_WAIT: s.wait = true; break;
 		case O_QUICK: s.quick_import = true; break;
 		case O_TIMEOUT:
-			if ((s.timeout = parse_duration(optarg)) < 0)
+			if ((s.timeout = cli_parse_duration(optarg)) < 0)
 				return cli_usage_error(cli, "register", "--timeout '%s': expected e.g. 90s, 60m, 2h",
 						       optarg);
 			break;
 		case O_POLL:
-			if ((s.poll_interval = parse_duration(optarg)) < 0)
+			if ((s.poll_interval = cli_parse_duration(optarg)) < 0)
 				return cli_usage_error(cli, "register", "--poll-interval '%s': expected seconds",
 						       optarg);
 			break;
